@@ -1,0 +1,1 @@
+"""cxa core: settings, event contracts, topic names and database access shared by every component."""

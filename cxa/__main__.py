@@ -1,0 +1,3 @@
+from cxa.cli import app
+
+app(prog_name="cxa")

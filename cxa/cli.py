@@ -1,0 +1,146 @@
+"""The `cxa` command: one surface for the stack, the database, the worker, producers and demo."""
+
+import json
+import logging
+import subprocess
+import sys
+from pathlib import Path
+
+import typer
+
+from cxa import db, events
+from cxa.kafka import ensure_topics
+from cxa.settings import DatabaseSettings, KafkaSettings, StackSettings
+from cxa.stack import KafkaBroker, PostgresCluster, StackError
+from producers.cli import app as produce_app
+from stream_processors.cli import worker
+
+app = typer.Typer(
+    help="cxa: real-time customer-experience analytics.", no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+stack_app = typer.Typer(help="The local development stack: Kafka and PostgreSQL, no Docker.",
+                        no_args_is_help=True)
+events_app = typer.Typer(help="Event contracts.", no_args_is_help=True)
+app.add_typer(stack_app, name="stack")
+app.add_typer(events_app, name="events")
+app.add_typer(produce_app, name="produce")
+app.command("worker")(worker)
+
+
+@app.callback()
+def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug detail.")) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+def fail(message: str) -> typer.Exit:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    return typer.Exit(code=1)
+
+
+def local_stack(settings: StackSettings) -> tuple[KafkaBroker, PostgresCluster]:
+    broker = KafkaBroker(
+        home=settings.stack_dir / "kafka", cache_dir=settings.cache_dir,
+        version=settings.kafka_version, port=settings.kafka_port,
+        controller_port=settings.kafka_controller_port, heap=settings.kafka_heap,
+    )
+    postgres = PostgresCluster(
+        home=settings.stack_dir, bin_dir=settings.postgres_bin_dir,
+        port=settings.postgres_port, user=settings.postgres_user,
+        database=settings.postgres_db,
+    )
+    return broker, postgres
+
+
+@stack_app.command("up")
+def stack_up() -> None:
+    """Start Kafka and PostgreSQL (a no-op for whatever already runs) and wait until healthy."""
+    broker, postgres = local_stack(StackSettings())
+    try:
+        started = broker.start()
+        typer.echo(f"kafka     {'started' if started else 'already running'} on "
+                   f"{broker.bootstrap_servers}")
+        started = postgres.start()
+        typer.echo(f"postgres  {'started' if started else 'already running'} at {postgres.url}")
+    except StackError as exc:
+        raise fail(str(exc)) from exc
+    typer.echo(f"\nKAFKA_BOOTSTRAP_SERVERS={broker.bootstrap_servers}\nDATABASE_URL={postgres.url}")
+
+
+@stack_app.command("down")
+def stack_down() -> None:
+    """Stop the Kafka and PostgreSQL that `cxa stack up` started (and nothing else)."""
+    broker, postgres = local_stack(StackSettings())
+    try:
+        typer.echo(f"kafka     {'stopped' if broker.stop() else 'was not running'}")
+        typer.echo(f"postgres  {'stopped' if postgres.stop() else 'was not running'}")
+    except StackError as exc:
+        raise fail(str(exc)) from exc
+
+
+@stack_app.command("status")
+def stack_status() -> None:
+    """Say whether the local Kafka and PostgreSQL run and answer; exit 1 if either does not."""
+    broker, postgres = local_stack(StackSettings())
+    kafka_ok = broker.pid() is not None and broker.is_healthy()
+    postgres_ok = postgres.is_running() and postgres.is_healthy()
+    typer.echo(f"kafka     {'healthy' if kafka_ok else 'down'} ({broker.bootstrap_servers})")
+    typer.echo(f"postgres  {'healthy' if postgres_ok else 'down'} ({postgres.url})")
+    if not (kafka_ok and postgres_ok):
+        raise typer.Exit(code=1)
+
+
+@app.command("migrate")
+def migrate() -> None:
+    """Apply the database migrations (schemas raw, live, app and roles) and create the topics."""
+    database = DatabaseSettings()
+    kafka = KafkaSettings()
+    try:
+        db.migrate(database.url)
+    except Exception as exc:
+        raise fail(f"migrating {database.url} failed: {exc}\n"
+                   "Is PostgreSQL up (`cxa stack up`) and DATABASE_URL right?") from exc
+    typer.echo(f"database  at revision {db.current_revision(database.url)}")
+    try:
+        created = ensure_topics(kafka)
+    except Exception as exc:
+        raise fail(f"creating topics on {kafka.bootstrap_servers} failed: {exc}\n"
+                   "Is Kafka up (`cxa stack up`) and KAFKA_BOOTSTRAP_SERVERS right?") from exc
+    typer.echo(f"topics    {'created ' + ', '.join(created) if created else 'all present'}")
+
+
+@events_app.command("schema")
+def events_schema(
+    out: Path | None = typer.Option(None, "--out", "-o", help="Write here instead of stdout."),
+) -> None:
+    """Export the JSON Schema of every event (for the teams who publish them)."""
+    text = json.dumps(events.json_schema(), indent=2, sort_keys=True) + "\n"
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text)
+        typer.echo(f"wrote {out}")
+
+
+@app.command("demo")
+def demo(
+    rate: float = typer.Option(20, help="Tickets per second the demo publishes."),
+) -> None:
+    """Run the platform on the local stack: stack up, migrate, worker and a live producer."""
+    stack_up()
+    migrate()
+    cxa = [sys.executable, "-m", "cxa"]
+    worker_process = subprocess.Popen([*cxa, "worker"])
+    try:
+        typer.echo(f"worker started (pid {worker_process.pid}); publishing {rate:g} tickets/s. "
+                   "Ctrl-C stops.")
+        subprocess.run([*cxa, "produce", "tickets", "--count", "100000000", "--rate", str(rate),
+                        "--seed", str(int(__import__("time").time()))], check=True)
+    except KeyboardInterrupt:
+        typer.echo("stopping")
+    finally:
+        worker_process.terminate()
+        worker_process.wait(timeout=60)

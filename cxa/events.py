@@ -1,0 +1,228 @@
+"""Event contracts: the envelope and every event type, as frozen pydantic models.
+
+Every message on ``tickets.events`` and ``agents.events`` is UTF-8 JSON of one of these models.
+``event_type`` discriminates; ``event_id`` is the idempotency key of every sink downstream.
+A breaking change adds a new ``schema_version`` and consumers accept both.
+"""
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+from uuid import UUID, uuid4
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+)
+
+
+def _to_utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
+EntityId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+LanguageCode = Annotated[str, Field(pattern=r"^[a-z]{2}$", description="ISO 639-1 code")]
+Category = Annotated[str, Field(min_length=1, max_length=100)]
+
+
+class Channel(StrEnum):
+    EMAIL = "email"
+    CHAT = "chat"
+    PHONE = "phone"
+    WEB = "web"
+    SOCIAL = "social"
+
+
+class Priority(StrEnum):
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
+class TicketStatus(StrEnum):
+    OPEN = "open"
+    PENDING = "pending"
+    ON_HOLD = "on_hold"
+    SOLVED = "solved"
+    CLOSED = "closed"
+
+
+class AgentStatus(StrEnum):
+    ONLINE = "online"
+    AWAY = "away"
+    OFFLINE = "offline"
+
+
+class EventBase(BaseModel):
+    """The envelope every event carries."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    event_id: UUID = Field(default_factory=uuid4)
+    schema_version: Literal[1] = 1
+    occurred_at: UtcDatetime
+
+
+class TicketEventBase(EventBase):
+    ticket_id: EntityId
+
+    @property
+    def key(self) -> str:
+        return self.ticket_id
+
+
+class AgentEventBase(EventBase):
+    agent_id: EntityId
+
+    @property
+    def key(self) -> str:
+        return self.agent_id
+
+
+class TicketCreated(TicketEventBase):
+    event_type: Literal["ticket.created"] = "ticket.created"
+    customer_id: EntityId
+    channel: Channel
+    priority: Priority
+    subject: str = Field(max_length=1_000)
+    body: str = Field(max_length=100_000)
+    language: LanguageCode = "en"
+
+
+class TicketCategoryConfirmed(TicketEventBase):
+    """A support agent confirmed the ticket's category (the label the categoriser learns from)."""
+
+    event_type: Literal["ticket.category_confirmed"] = "ticket.category_confirmed"
+    agent_id: EntityId
+    category: Category
+
+
+class TicketCategoryCorrected(TicketEventBase):
+    """A support agent replaced the ticket's category with the right one."""
+
+    event_type: Literal["ticket.category_corrected"] = "ticket.category_corrected"
+    agent_id: EntityId
+    category: Category
+    previous_category: Category | None = None
+
+
+class TicketAssigned(TicketEventBase):
+    """The ticket was given to a support agent; a later assignment is a transfer."""
+
+    event_type: Literal["ticket.assigned"] = "ticket.assigned"
+    agent_id: EntityId
+    policy: str | None = Field(default=None, max_length=50, description="Who decided, e.g. 'router'")
+
+
+class AgentReplied(TicketEventBase):
+    event_type: Literal["ticket.agent_replied"] = "ticket.agent_replied"
+    agent_id: EntityId
+    is_public: bool = True
+
+
+class CustomerReplied(TicketEventBase):
+    event_type: Literal["ticket.customer_replied"] = "ticket.customer_replied"
+    customer_id: EntityId
+
+
+class TicketStatusChanged(TicketEventBase):
+    event_type: Literal["ticket.status_changed"] = "ticket.status_changed"
+    status: TicketStatus
+    agent_id: EntityId | None = None
+
+
+class TicketReopened(TicketEventBase):
+    event_type: Literal["ticket.reopened"] = "ticket.reopened"
+    customer_id: EntityId | None = None
+
+
+class CsatSubmitted(TicketEventBase):
+    event_type: Literal["ticket.csat_submitted"] = "ticket.csat_submitted"
+    rating: int = Field(ge=1, le=5)
+    comment: str | None = Field(default=None, max_length=10_000)
+
+
+class AgentStatusChanged(AgentEventBase):
+    event_type: Literal["agent.status_changed"] = "agent.status_changed"
+    status: AgentStatus
+
+
+class AgentCapacityChanged(AgentEventBase):
+    event_type: Literal["agent.capacity_changed"] = "agent.capacity_changed"
+    capacity: int = Field(ge=0, le=100, description="Tickets the agent can hold at once")
+
+
+class AgentSkillsChanged(AgentEventBase):
+    event_type: Literal["agent.skills_changed"] = "agent.skills_changed"
+    skills: dict[Category, Annotated[float, Field(ge=0, le=1)]] = Field(
+        description="Proficiency per category, 0 (none) to 1 (expert)"
+    )
+    languages: list[LanguageCode] = Field(min_length=1)
+
+
+TicketEvent = Annotated[
+    TicketCreated
+    | TicketCategoryConfirmed
+    | TicketCategoryCorrected
+    | TicketAssigned
+    | AgentReplied
+    | CustomerReplied
+    | TicketStatusChanged
+    | TicketReopened
+    | CsatSubmitted,
+    Field(discriminator="event_type"),
+]
+AgentEvent = Annotated[
+    AgentStatusChanged | AgentCapacityChanged | AgentSkillsChanged,
+    Field(discriminator="event_type"),
+]
+Event = Annotated[TicketEvent | AgentEvent, Field(discriminator="event_type")]
+
+EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+TICKET_EVENT_ADAPTER: TypeAdapter[TicketEvent] = TypeAdapter(TicketEvent)
+AGENT_EVENT_ADAPTER: TypeAdapter[AgentEvent] = TypeAdapter(AgentEvent)
+
+
+class InvalidEvent(ValueError):
+    """A message that breaks the contract; ``reason`` says what is wrong and where."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def describe(error: ValidationError) -> str:
+    """One line naming every wrong field, e.g. ``ticket.created.priority: Input should be ...``."""
+    parts = []
+    for item in error.errors(include_url=False):
+        where = ".".join(str(part) for part in item["loc"]) or "message"
+        parts.append(f"{where}: {item['msg']}")
+    return "; ".join(parts)
+
+
+def parse(raw: bytes, adapter: TypeAdapter[Any] = EVENT_ADAPTER) -> Any:
+    """Parse UTF-8 JSON bytes into an event model, or raise :class:`InvalidEvent` saying why."""
+    try:
+        return adapter.validate_json(raw)
+    except ValidationError as exc:
+        raise InvalidEvent(describe(exc)) from exc
+
+
+def serialize(event: BaseModel) -> bytes:
+    """The wire form of an event: compact UTF-8 JSON."""
+    return event.model_dump_json().encode("utf-8")
+
+
+def json_schema() -> dict[str, Any]:
+    """JSON Schema of every event, for the teams who publish them."""
+    schema = EVENT_ADAPTER.json_schema()
+    schema["title"] = "cxa event"
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return schema

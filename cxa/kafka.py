@@ -1,0 +1,43 @@
+"""Kafka plumbing shared by every component: the producer settings we insist on, topic creation."""
+
+from typing import Any
+
+from confluent_kafka import KafkaException
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from cxa.settings import KafkaSettings
+from cxa.topics import ALL_TOPICS
+
+
+def producer_config(settings: KafkaSettings, **overrides: Any) -> dict[str, Any]:
+    """Idempotent, fully acknowledged producer settings with bounded retries."""
+    return {
+        "bootstrap.servers": settings.bootstrap_servers,
+        "enable.idempotence": True,
+        "acks": "all",
+        "linger.ms": 10,
+        "batch.size": 512 * 1024,
+        "compression.type": "lz4",
+        # A message not delivered within this time is reported as failed, never dropped silently.
+        "delivery.timeout.ms": 60_000,
+        **overrides,
+    }
+
+
+def ensure_topics(settings: KafkaSettings, topics: tuple[str, ...] = ALL_TOPICS) -> list[str]:
+    """Create the platform's topics that do not exist yet; returns the names created."""
+    admin = AdminClient({"bootstrap.servers": settings.bootstrap_servers})
+    existing = set(admin.list_topics(timeout=10).topics)
+    missing = [name for name in topics if name not in existing]
+    if not missing:
+        return []
+    futures = admin.create_topics(
+        [NewTopic(name, settings.partitions, settings.replication_factor) for name in missing]
+    )
+    for name, future in futures.items():
+        try:
+            future.result(timeout=30)
+        except KafkaException as exc:
+            if "TOPIC_ALREADY_EXISTS" not in str(exc):
+                raise
+    return missing

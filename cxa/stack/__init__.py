@@ -1,0 +1,7 @@
+"""The project-local development stack: a real Kafka broker and a real PostgreSQL, no Docker."""
+
+from cxa.stack.errors import StackError
+from cxa.stack.kafka import KafkaBroker
+from cxa.stack.postgres import PostgresCluster
+
+__all__ = ["KafkaBroker", "PostgresCluster", "StackError"]

@@ -1,0 +1,21 @@
+"""Kafka topic names: the one place they are spelled out."""
+
+from typing import Final
+
+TICKET_EVENTS: Final = "tickets.events"
+"""Ticket lifecycle events from the ticketing system, keyed by ``ticket_id``."""
+
+AGENT_EVENTS: Final = "agents.events"
+"""Workforce events (support agents' status, capacity, skills), keyed by ``agent_id``."""
+
+TICKETS_CATEGORIZED: Final = "tickets.categorized"
+"""Category predictions for created tickets, keyed by ``ticket_id``."""
+
+TICKETS_ROUTED: Final = "tickets.routed"
+"""Routing decisions, keyed by ``ticket_id``."""
+
+DEADLETTER: Final = "cxa.deadletter"
+"""Messages that failed validation: original key and bytes, reason and origin in headers."""
+
+SOURCE_TOPICS: Final = (TICKET_EVENTS, AGENT_EVENTS)
+ALL_TOPICS: Final = (*SOURCE_TOPICS, TICKETS_CATEGORIZED, TICKETS_ROUTED, DEADLETTER)

@@ -1,0 +1,1 @@
+"""Producers: publish ticket and workforce events to Kafka (simulator, backfill, replay)."""

@@ -1,0 +1,1 @@
+"""Faust stream processing: validate, categorise, route, keep live metrics and sink to Postgres."""

@@ -1,0 +1,33 @@
+"""The Faust app: one per worker process, built from settings at the entry point."""
+
+import faust
+
+from cxa import topics
+from stream_processors import ingest
+from stream_processors.settings import WorkerSettings
+
+
+def create_app(settings: WorkerSettings) -> faust.App:
+    app = faust.App(
+        settings.app_id,
+        broker=[f"kafka://{server}" for server in settings.kafka.bootstrap_servers.split(",")],
+        store="memory://",
+        datadir=str(settings.data_dir),
+        topic_partitions=settings.kafka.partitions,
+        topic_replication_factor=settings.kafka.replication_factor,
+        consumer_auto_offset_reset="earliest",
+        producer_acks=-1,
+        broker_commit_interval=1.0,
+        web_enabled=settings.web_enabled,
+        web_port=settings.web_port,
+    )
+    source = app.topic(
+        *topics.SOURCE_TOPICS, key_type=bytes, value_type=bytes,
+        key_serializer="raw", value_serializer="raw",
+    )
+    deadletter = app.topic(
+        topics.DEADLETTER, key_type=bytes, value_type=bytes,
+        key_serializer="raw", value_serializer="raw",
+    )
+    ingest.register(app, settings, source=source, deadletter=deadletter)
+    return app

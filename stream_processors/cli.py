@@ -1,0 +1,18 @@
+"""`cxa worker`: run the stream worker."""
+
+import typer
+
+from stream_processors.app import create_app
+from stream_processors.settings import WorkerSettings
+
+
+def worker(
+    log_level: str = typer.Option("info", help="Log level of the worker."),
+) -> None:
+    """Run the Faust stream worker (validate, sink; scale out by starting more of them)."""
+    from faust.worker import Worker
+
+    settings = WorkerSettings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    app = create_app(settings)
+    Worker(app, loglevel=log_level).execute_from_commandline()

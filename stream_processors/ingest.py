@@ -1,0 +1,66 @@
+"""Faust agent ``ingest_events``: validate every source message, dead-letter the bad, sink the good."""
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import faust
+from faust.types import EventT, StreamT
+
+from cxa import events
+from stream_processors.settings import WorkerSettings
+from stream_processors.sink import EventSink, Landed
+from stream_processors.validation import deadletter_headers, validate
+
+log = logging.getLogger(__name__)
+
+
+def register(
+    app: faust.App, settings: WorkerSettings, *, source: faust.TopicT, deadletter: faust.TopicT
+) -> None:
+    sink = EventSink(settings.database.url)
+
+    async def send_deadletter(event: EventT, reason: str) -> faust.types.FutureMessage:
+        message = event.message
+        log.warning("dead-lettered %s[%d]@%d: %s", message.topic, message.partition,
+                    message.offset, reason)
+        return await deadletter.send(
+            key=message.key, value=message.value,
+            headers=deadletter_headers(reason, message.topic, message.partition, message.offset,
+                                       datetime.now(UTC)),
+        )
+
+    async def process(batch: Sequence[EventT]) -> None:
+        valid: list[Landed] = []
+        pending = []
+        for event in batch:
+            message = event.message
+            try:
+                parsed = validate(message.topic, message.key, message.value)
+            except events.InvalidEvent as exc:
+                pending.append(await send_deadletter(event, exc.reason))
+            except Exception as exc:  # a message must never stop the worker
+                log.exception("validation failed unexpectedly")
+                pending.append(await send_deadletter(event, f"{type(exc).__name__}: {exc}"))
+            else:
+                valid.append(Landed(parsed, message.partition, message.offset))
+        await asyncio.gather(*pending)
+        await sink.write(valid)
+
+    @app.agent(source, name="ingest_events")
+    async def ingest_events(stream: StreamT[bytes]) -> None:
+        async for batch in stream.take_events(
+            settings.sink_batch_size, within=settings.sink_batch_seconds
+        ):
+            # The batch is acknowledged only when this body returns, so a failure (PostgreSQL
+            # or Kafka down) is retried here with backoff: consumption pauses, nothing is lost.
+            delay = 0.5
+            while True:
+                try:
+                    await process(batch)
+                    break
+                except Exception:
+                    log.exception("batch of %d failed; retrying in %.1f s", len(batch), delay)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, settings.retry_max_seconds)
