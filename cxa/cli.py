@@ -16,11 +16,13 @@ from producers.cli import app as produce_app
 from stream_processors.cli import worker
 
 app = typer.Typer(
-    help="cxa: real-time customer-experience analytics.", no_args_is_help=True,
+    help="cxa: real-time customer-experience analytics.",
+    no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-stack_app = typer.Typer(help="The local development stack: Kafka and PostgreSQL, no Docker.",
-                        no_args_is_help=True)
+stack_app = typer.Typer(
+    help="The local development stack: Kafka and PostgreSQL, no Docker.", no_args_is_help=True
+)
 events_app = typer.Typer(help="Event contracts.", no_args_is_help=True)
 app.add_typer(stack_app, name="stack")
 app.add_typer(events_app, name="events")
@@ -43,13 +45,18 @@ def fail(message: str) -> typer.Exit:
 
 def local_stack(settings: StackSettings) -> tuple[KafkaBroker, PostgresCluster]:
     broker = KafkaBroker(
-        home=settings.stack_dir / "kafka", cache_dir=settings.cache_dir,
-        version=settings.kafka_version, port=settings.kafka_port,
-        controller_port=settings.kafka_controller_port, heap=settings.kafka_heap,
+        home=settings.stack_dir / "kafka",
+        cache_dir=settings.cache_dir,
+        version=settings.kafka_version,
+        port=settings.kafka_port,
+        controller_port=settings.kafka_controller_port,
+        heap=settings.kafka_heap,
     )
     postgres = PostgresCluster(
-        home=settings.stack_dir, bin_dir=settings.postgres_bin_dir,
-        port=settings.postgres_port, user=settings.postgres_user,
+        home=settings.stack_dir,
+        bin_dir=settings.postgres_bin_dir,
+        port=settings.postgres_port,
+        user=settings.postgres_user,
         database=settings.postgres_db,
     )
     return broker, postgres
@@ -61,8 +68,7 @@ def stack_up() -> None:
     broker, postgres = local_stack(StackSettings())
     try:
         started = broker.start()
-        typer.echo(f"kafka     {'started' if started else 'already running'} on "
-                   f"{broker.bootstrap_servers}")
+        typer.echo(f"kafka     {'started' if started else 'already running'} on {broker.bootstrap_servers}")
         started = postgres.start()
         typer.echo(f"postgres  {'started' if started else 'already running'} at {postgres.url}")
     except StackError as exc:
@@ -101,14 +107,18 @@ def migrate() -> None:
     try:
         db.migrate(database.url)
     except Exception as exc:
-        raise fail(f"migrating {database.url} failed: {exc}\n"
-                   "Is PostgreSQL up (`cxa stack up`) and DATABASE_URL right?") from exc
+        raise fail(
+            f"migrating {database.url} failed: {exc}\n"
+            "Is PostgreSQL up (`cxa stack up`) and DATABASE_URL right?"
+        ) from exc
     typer.echo(f"database  at revision {db.current_revision(database.url)}")
     try:
         created = ensure_topics(kafka)
     except Exception as exc:
-        raise fail(f"creating topics on {kafka.bootstrap_servers} failed: {exc}\n"
-                   "Is Kafka up (`cxa stack up`) and KAFKA_BOOTSTRAP_SERVERS right?") from exc
+        raise fail(
+            f"creating topics on {kafka.bootstrap_servers} failed: {exc}\n"
+            "Is Kafka up (`cxa stack up`) and KAFKA_BOOTSTRAP_SERVERS right?"
+        ) from exc
     typer.echo(f"topics    {'created ' + ', '.join(created) if created else 'all present'}")
 
 
@@ -135,10 +145,21 @@ def demo(
     cxa = [sys.executable, "-m", "cxa"]
     worker_process = subprocess.Popen([*cxa, "worker"])
     try:
-        typer.echo(f"worker started (pid {worker_process.pid}); publishing {rate:g} tickets/s. "
-                   "Ctrl-C stops.")
-        subprocess.run([*cxa, "produce", "tickets", "--count", "100000000", "--rate", str(rate),
-                        "--seed", str(int(__import__("time").time()))], check=True)
+        typer.echo(f"worker started (pid {worker_process.pid}); publishing {rate:g} tickets/s. Ctrl-C stops.")
+        subprocess.run(
+            [
+                *cxa,
+                "produce",
+                "tickets",
+                "--count",
+                "100000000",
+                "--rate",
+                str(rate),
+                "--seed",
+                str(int(__import__("time").time())),
+            ],
+            check=True,
+        )
     except KeyboardInterrupt:
         typer.echo("stopping")
     finally:

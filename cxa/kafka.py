@@ -34,7 +34,7 @@ def ensure_topics(settings: KafkaSettings, topics: tuple[str, ...] = ALL_TOPICS)
     futures = admin.create_topics(
         [NewTopic(name, settings.partitions, settings.replication_factor) for name in missing]
     )
-    for name, future in futures.items():
+    for future in futures.values():
         try:
             future.result(timeout=30)
         except KafkaException as exc:

@@ -23,11 +23,15 @@ class KafkaSettings(BaseSettings):
         description="Comma-separated host:port list of Kafka brokers.",
     )
     partitions: int = Field(
-        default=4, ge=1, validation_alias="CXA_KAFKA_PARTITIONS",
+        default=4,
+        ge=1,
+        validation_alias="CXA_KAFKA_PARTITIONS",
         description="Partitions for topics that `cxa migrate` creates (the unit of scale-out).",
     )
     replication_factor: int = Field(
-        default=1, ge=1, validation_alias="CXA_KAFKA_REPLICATION_FACTOR",
+        default=1,
+        ge=1,
+        validation_alias="CXA_KAFKA_REPLICATION_FACTOR",
         description="Replication factor for created topics (1 on a single local broker).",
     )
 

@@ -22,10 +22,17 @@ def tickets(
 ) -> None:
     """Publish COUNT seeded ticket-created events to tickets.events, keyed by ticket id."""
     started = time.perf_counter()
-    with Publisher(KafkaSettings()) as publisher, Progress(
-        TextColumn("[bold]publishing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        TextColumn("{task.fields[rate]}"), transient=False,
-    ) as progress:
+    with (
+        Publisher(KafkaSettings()) as publisher,
+        Progress(
+            TextColumn("[bold]publishing"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.fields[rate]}"),
+            transient=False,
+        ) as progress,
+    ):
         task = progress.add_task("tickets", total=count, rate="")
         for number, event in enumerate(demo_tickets(count, seed), start=1):
             if rate > 0:
@@ -35,5 +42,6 @@ def tickets(
                 elapsed = time.perf_counter() - started
                 progress.update(task, completed=number, rate=f"{number / elapsed:,.0f}/s")
     elapsed = time.perf_counter() - started
-    typer.echo(f"delivered {publisher.delivered} tickets in {elapsed:.1f} s "
-               f"({publisher.delivered / elapsed:,.0f}/s)")
+    typer.echo(
+        f"delivered {publisher.delivered} tickets in {elapsed:.1f} s ({publisher.delivered / elapsed:,.0f}/s)"
+    )

@@ -39,12 +39,15 @@ class Publisher:
             self._first_errors.append(f"{message.topic()} key={message.key()!r}: {error.str()}")
 
     def publish(
-        self, topic: str, key: str, value: bytes, headers: list[tuple[str, bytes]] | None = None
+        self, topic: str, key: str, value: bytes, headers: list[tuple[str, str | bytes]] | None = None
     ) -> None:
         while True:
             try:
                 self._producer.produce(
-                    topic, value=value, key=key.encode("utf-8"), headers=headers,
+                    topic,
+                    value=value,
+                    key=key.encode("utf-8"),
+                    headers=headers,
                     on_delivery=self._on_delivery,
                 )
                 break

@@ -5,9 +5,11 @@ import faust
 from cxa import topics
 from stream_processors import ingest
 from stream_processors.settings import WorkerSettings
+from stream_processors.sink import EventSink, Sink
 
 
-def create_app(settings: WorkerSettings) -> faust.App:
+def create_app(settings: WorkerSettings, sink: Sink | None = None) -> faust.App:
+    """The worker's app; ``sink`` replaces the PostgreSQL sink (for agent tests)."""
     app = faust.App(
         settings.app_id,
         broker=[f"kafka://{server}" for server in settings.kafka.bootstrap_servers.split(",")],
@@ -18,16 +20,26 @@ def create_app(settings: WorkerSettings) -> faust.App:
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
         broker_commit_interval=1.0,
+        broker_session_timeout=settings.session_timeout_seconds,
+        broker_heartbeat_interval=min(3.0, settings.session_timeout_seconds / 3),
         web_enabled=settings.web_enabled,
         web_port=settings.web_port,
     )
     source = app.topic(
-        *topics.SOURCE_TOPICS, key_type=bytes, value_type=bytes,
-        key_serializer="raw", value_serializer="raw",
+        *topics.SOURCE_TOPICS,
+        key_type=bytes,
+        value_type=bytes,
+        key_serializer="raw",
+        value_serializer="raw",
     )
     deadletter = app.topic(
-        topics.DEADLETTER, key_type=bytes, value_type=bytes,
-        key_serializer="raw", value_serializer="raw",
+        topics.DEADLETTER,
+        key_type=bytes,
+        value_type=bytes,
+        key_serializer="raw",
+        value_serializer="raw",
     )
-    ingest.register(app, settings, source=source, deadletter=deadletter)
+    ingest.register(
+        app, settings, source=source, deadletter=deadletter, sink=sink or EventSink(settings.database.url)
+    )
     return app

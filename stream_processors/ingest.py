@@ -2,33 +2,40 @@
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from datetime import UTC, datetime
+from typing import cast
 
 import faust
-from faust.types import EventT, StreamT
+from faust.streams import Stream
+from faust.types import EventT, RecordMetadata, StreamT
 
 from cxa import events
 from stream_processors.settings import WorkerSettings
-from stream_processors.sink import EventSink, Landed
+from stream_processors.sink import Landed, Sink
 from stream_processors.validation import deadletter_headers, validate
 
 log = logging.getLogger(__name__)
 
 
 def register(
-    app: faust.App, settings: WorkerSettings, *, source: faust.TopicT, deadletter: faust.TopicT
+    app: faust.App,
+    settings: WorkerSettings,
+    *,
+    source: faust.TopicT,
+    deadletter: faust.TopicT,
+    sink: Sink,
 ) -> None:
-    sink = EventSink(settings.database.url)
 
-    async def send_deadletter(event: EventT, reason: str) -> faust.types.FutureMessage:
+    async def send_deadletter(event: EventT, reason: str) -> Awaitable[RecordMetadata]:
         message = event.message
-        log.warning("dead-lettered %s[%d]@%d: %s", message.topic, message.partition,
-                    message.offset, reason)
+        log.warning("dead-lettered %s[%d]@%d: %s", message.topic, message.partition, message.offset, reason)
         return await deadletter.send(
-            key=message.key, value=message.value,
-            headers=deadletter_headers(reason, message.topic, message.partition, message.offset,
-                                       datetime.now(UTC)),
+            key=message.key,
+            value=message.value,
+            headers=deadletter_headers(
+                reason, message.topic, message.partition, message.offset, datetime.now(UTC)
+            ),
         )
 
     async def process(batch: Sequence[EventT]) -> None:
@@ -50,7 +57,7 @@ def register(
 
     @app.agent(source, name="ingest_events")
     async def ingest_events(stream: StreamT[bytes]) -> None:
-        async for batch in stream.take_events(
+        async for batch in cast(Stream[bytes], stream).take_events(
             settings.sink_batch_size, within=settings.sink_batch_seconds
         ):
             # The batch is acknowledged only when this body returns, so a failure (PostgreSQL

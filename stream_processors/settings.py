@@ -18,5 +18,8 @@ class WorkerSettings(BaseSettings):
     sink_batch_size: int = Field(default=1000, ge=1)
     sink_batch_seconds: float = Field(default=0.2, gt=0, description="Flush at least this often")
     retry_max_seconds: float = Field(default=30.0, gt=0, description="Backoff ceiling on failures")
+    session_timeout_seconds: float = Field(
+        default=30.0, ge=6, description="How soon a dead worker's partitions move to another"
+    )
     web_port: int = Field(default=6066, description="Faust's web server (health, metrics)")
     web_enabled: bool = False

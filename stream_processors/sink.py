@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from psycopg_pool import AsyncConnectionPool
 
@@ -37,9 +38,19 @@ ON CONFLICT (event_id) DO NOTHING
 def _row(item: Landed) -> tuple[object, ...]:
     event = item.event
     return (
-        event.event_id, event.event_type, event.schema_version, event.key, event.occurred_at,
-        event.model_dump_json(), item.partition, item.offset,
+        event.event_id,
+        event.event_type,
+        event.schema_version,
+        event.key,
+        event.occurred_at,
+        event.model_dump_json(),
+        item.partition,
+        item.offset,
     )
+
+
+class Sink(Protocol):
+    async def write(self, batch: Sequence[Landed]) -> None: ...
 
 
 class EventSink:
@@ -47,7 +58,10 @@ class EventSink:
 
     def __init__(self, database_url: str) -> None:
         self._pool = AsyncConnectionPool(
-            libpq_url(database_url), min_size=1, max_size=2, open=False,
+            libpq_url(database_url),
+            min_size=1,
+            max_size=2,
+            open=False,
             check=AsyncConnectionPool.check_connection,
         )
 

@@ -97,14 +97,22 @@ class KafkaBroker:
         if done.exists():
             return self.lib_dir
         mvn = _require("mvn", "Install Maven (Debian: `apt-get install maven`) to fetch Kafka.")
-        log.info("Fetching Apache Kafka %s and its dependencies from Maven Central (once)...",
-                 self.version)
+        log.info("Fetching Apache Kafka %s and its dependencies from Maven Central (once)...", self.version)
         with tempfile.TemporaryDirectory() as tmp:
             (Path(tmp) / "pom.xml").write_text(_POM.format(version=self.version))
             result = subprocess.run(
-                [mvn, "-B", "-q", "dependency:copy-dependencies", "-DincludeScope=runtime",
-                 f"-DoutputDirectory={self.lib_dir.resolve()}"],
-                cwd=tmp, capture_output=True, text=True, check=False,
+                [
+                    mvn,
+                    "-B",
+                    "-q",
+                    "dependency:copy-dependencies",
+                    "-DincludeScope=runtime",
+                    f"-DoutputDirectory={self.lib_dir.resolve()}",
+                ],
+                cwd=tmp,
+                capture_output=True,
+                text=True,
+                check=False,
             )
         if result.returncode != 0:
             raise StackError(
@@ -121,34 +129,39 @@ class KafkaBroker:
         java_home = os.environ.get("JAVA_HOME")
         if java_home and (Path(java_home) / "bin" / "java").exists():
             return str(Path(java_home) / "bin" / "java")
-        return _require("java", "Install a Java 17+ runtime (Debian: "
-                        "`apt-get install openjdk-17-jre-headless`) or set JAVA_HOME.")
+        return _require(
+            "java",
+            "Install a Java 17+ runtime (Debian: "
+            "`apt-get install openjdk-17-jre-headless`) or set JAVA_HOME.",
+        )
 
     def _write_config(self) -> Path:
         data = (self.home / "data").resolve()
         properties = self.home / "server.properties"
         properties.write_text(
-            "\n".join([
-                "process.roles=broker,controller",
-                "node.id=1",
-                f"controller.quorum.voters=1@{HOST}:{self.controller_port}",
-                f"listeners=PLAINTEXT://{HOST}:{self.port},CONTROLLER://{HOST}:{self.controller_port}",
-                f"advertised.listeners=PLAINTEXT://{HOST}:{self.port}",
-                "controller.listener.names=CONTROLLER",
-                "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-                "inter.broker.listener.name=PLAINTEXT",
-                f"log.dirs={data}",
-                # a single broker: every internal topic has one replica
-                "offsets.topic.replication.factor=1",
-                "transaction.state.log.replication.factor=1",
-                "transaction.state.log.min.isr=1",
-                "share.coordinator.state.topic.replication.factor=1",
-                "share.coordinator.state.topic.min.isr=1",
-                "num.partitions=4",
-                "group.initial.rebalance.delay.ms=0",
-                "auto.create.topics.enable=true",
-                "",
-            ])
+            "\n".join(
+                [
+                    "process.roles=broker,controller",
+                    "node.id=1",
+                    f"controller.quorum.voters=1@{HOST}:{self.controller_port}",
+                    f"listeners=PLAINTEXT://{HOST}:{self.port},CONTROLLER://{HOST}:{self.controller_port}",
+                    f"advertised.listeners=PLAINTEXT://{HOST}:{self.port}",
+                    "controller.listener.names=CONTROLLER",
+                    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+                    "inter.broker.listener.name=PLAINTEXT",
+                    f"log.dirs={data}",
+                    # a single broker: every internal topic has one replica
+                    "offsets.topic.replication.factor=1",
+                    "transaction.state.log.replication.factor=1",
+                    "transaction.state.log.min.isr=1",
+                    "share.coordinator.state.topic.replication.factor=1",
+                    "share.coordinator.state.topic.min.isr=1",
+                    "num.partitions=4",
+                    "group.initial.rebalance.delay.ms=0",
+                    "auto.create.topics.enable=true",
+                    "",
+                ]
+            )
         )
         (self.home / "log4j2.yaml").write_text(_LOG4J2)
         return properties
@@ -161,9 +174,20 @@ class KafkaBroker:
             return
         cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
         result = subprocess.run(
-            [java, "-cp", self._classpath(), "kafka.tools.StorageTool", "format",
-             "-t", cluster_id, "-c", str(properties)],
-            capture_output=True, text=True, check=False,
+            [
+                java,
+                "-cp",
+                self._classpath(),
+                "kafka.tools.StorageTool",
+                "format",
+                "-t",
+                cluster_id,
+                "-c",
+                str(properties),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if result.returncode != 0:
             raise StackError(f"Formatting Kafka storage failed:\n{result.stdout}{result.stderr}")
@@ -189,10 +213,8 @@ class KafkaBroker:
         if not port_is_open(HOST, self.port):
             return False
         try:
-            metadata = AdminClient({"bootstrap.servers": self.bootstrap_servers}).list_topics(
-                timeout=2
-            )
-        except Exception:  # noqa: BLE001 - any failure means "not yet"
+            metadata = AdminClient({"bootstrap.servers": self.bootstrap_servers}).list_topics(timeout=2)
+        except Exception:
             return False
         return bool(metadata.brokers)
 
@@ -213,12 +235,22 @@ class KafkaBroker:
         self._format_storage(java, properties)
         with self.log_file.open("ab") as log_out:
             process = subprocess.Popen(
-                [java, f"-Xmx{self.heap}", f"-Xms{self.heap}", "-XX:+UseG1GC",
-                 "-Djava.awt.headless=true",
-                 f"-Dlog4j2.configurationFile={(self.home / 'log4j2.yaml').resolve()}",
-                 f"-Dkafka.logs.dir={self.home.resolve()}",
-                 "-cp", self._classpath(), "kafka.Kafka", str(properties.resolve())],
-                stdout=log_out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                [
+                    java,
+                    f"-Xmx{self.heap}",
+                    f"-Xms{self.heap}",
+                    "-XX:+UseG1GC",
+                    "-Djava.awt.headless=true",
+                    f"-Dlog4j2.configurationFile={(self.home / 'log4j2.yaml').resolve()}",
+                    f"-Dkafka.logs.dir={self.home.resolve()}",
+                    "-cp",
+                    self._classpath(),
+                    "kafka.Kafka",
+                    str(properties.resolve()),
+                ],
+                stdout=log_out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
                 start_new_session=True,
             )
         self.pid_file.write_text(str(process.pid))

@@ -67,7 +67,8 @@ class PostgresCluster:
     def _reachable_by_service_user(path: Path) -> bool:
         result = subprocess.run(
             ["runuser", "-u", SERVICE_USER, "--", "test", "-x", str(path)],
-            capture_output=True, check=False,
+            capture_output=True,
+            check=False,
         )
         return result.returncode == 0
 
@@ -106,16 +107,27 @@ class PostgresCluster:
             return
         log.info("Initialising PostgreSQL in %s", self.data_dir)
         self._prepare_data_dir()
-        self._run([
-            self._binary("initdb"), "-D", str(self.data_dir), "-U", self.user,
-            "--auth=trust", "--encoding=UTF8", "--no-locale", "--no-instructions",
-        ])
+        self._run(
+            [
+                self._binary("initdb"),
+                "-D",
+                str(self.data_dir),
+                "-U",
+                self.user,
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--no-locale",
+                "--no-instructions",
+            ]
+        )
 
     def is_running(self) -> bool:
         if not (self.data_dir / "PG_VERSION").exists():
             return False
-        return self._run([self._binary("pg_ctl"), "status", "-D", str(self.data_dir)],
-                         check=False).returncode == 0
+        return (
+            self._run([self._binary("pg_ctl"), "status", "-D", str(self.data_dir)], check=False).returncode
+            == 0
+        )
 
     def is_healthy(self) -> bool:
         try:
@@ -143,10 +155,21 @@ class PostgresCluster:
             f"-p {self.port} -c listen_addresses={HOST} -c unix_socket_directories='' "
             "-c max_connections=200 -c shared_buffers=256MB"
         )
-        self._run([
-            self._binary("pg_ctl"), "start", "-D", str(self.data_dir), "-l", str(self.log_file),
-            "-o", options, "-w", "-t", str(int(timeout)),
-        ])
+        self._run(
+            [
+                self._binary("pg_ctl"),
+                "start",
+                "-D",
+                str(self.data_dir),
+                "-l",
+                str(self.log_file),
+                "-o",
+                options,
+                "-w",
+                "-t",
+                str(int(timeout)),
+            ]
+        )
         wait_until(self.is_healthy, timeout=timeout, what=f"PostgreSQL on port {self.port}")
         self.create_database(self.database)
         return True
@@ -156,13 +179,6 @@ class PostgresCluster:
             exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
             if not exists:
                 conn.execute(f'CREATE DATABASE "{name}"')
-
-    def drop_database(self, name: str) -> None:
-        with psycopg.connect(self._admin_url(), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-    def url_for(self, database: str) -> str:
-        return f"postgresql://{self.user}@{HOST}:{self.port}/{database}"
 
     def stop(self) -> bool:
         """Stop the cluster this stack started; returns whether it was running."""

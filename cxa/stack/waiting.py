@@ -7,9 +7,7 @@ from collections.abc import Callable
 from cxa.stack.errors import StackError
 
 
-def wait_until(
-    ready: Callable[[], bool], *, timeout: float, what: str, interval: float = 0.25
-) -> None:
+def wait_until(ready: Callable[[], bool], *, timeout: float, what: str, interval: float = 0.25) -> None:
     """Poll ``ready`` until it returns true; raise :class:`StackError` after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while not ready():

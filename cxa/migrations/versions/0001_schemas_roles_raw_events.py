@@ -20,8 +20,7 @@ def upgrade() -> None:
     for role in ROLES:
         # Roles are cluster-wide: another database of the same cluster may have made them already.
         op.execute(
-            f"DO $$ BEGIN CREATE ROLE {role} NOLOGIN; "
-            "EXCEPTION WHEN duplicate_object THEN NULL; END $$"
+            f"DO $$ BEGIN CREATE ROLE {role} NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$"
         )
 
     op.execute("CREATE SCHEMA raw")

@@ -1,0 +1,42 @@
+"""A short-lived stack on free ports, for tests and benchmarks; stopped when the block ends."""
+
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from cxa.settings import StackSettings
+from cxa.stack.kafka import KafkaBroker
+from cxa.stack.postgres import PostgresCluster
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def throwaway_stack(
+    home: Path, settings: StackSettings | None = None, kafka_heap: str = "512m"
+) -> Iterator[tuple[KafkaBroker, PostgresCluster]]:
+    """Kafka and PostgreSQL under ``home``, on free ports; the Kafka jars come from the shared cache."""
+    settings = settings or StackSettings()
+    broker = KafkaBroker(
+        home=home / "kafka",
+        cache_dir=settings.cache_dir.resolve(),
+        version=settings.kafka_version,
+        port=free_port(),
+        controller_port=free_port(),
+        heap=kafka_heap,
+    )
+    postgres = PostgresCluster(
+        home=home, bin_dir=settings.postgres_bin_dir, port=free_port(), database="postgres"
+    )
+    broker.start()
+    try:
+        postgres.start()
+        yield broker, postgres
+    finally:
+        postgres.stop()
+        broker.stop()

@@ -1,0 +1,110 @@
+"""The ingest Faust agent under test_context(): no broker, a fake sink, a mocked dead-letter send."""
+
+import asyncio
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+from unittest.mock import patch
+
+import faust
+
+from cxa import events, topics
+from stream_processors.app import create_app
+from stream_processors.settings import WorkerSettings
+from stream_processors.sink import Landed
+
+WHEN = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
+
+
+class RecordingSink:
+    def __init__(self, failures: int = 0) -> None:
+        self.rows: list[Landed] = []
+        self.failures = failures
+
+    async def write(self, batch: Sequence[Landed]) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise ConnectionError("database is down")
+        self.rows.extend(batch)
+
+
+async def _deliver(agent: Any, topic: str, key: bytes, value: bytes) -> None:
+    """Put a message as if it came from ``topic`` (test_context's own put names no topic)."""
+    with patch.object(agent, "_get_strtopic", lambda channel: topic):
+        await agent.put(value, key=key, wait=False)
+
+
+async def _until(condition: Any, timeout: float = 5.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        await asyncio.sleep(0.01)
+
+
+def _run(sink: RecordingSink, messages: list[tuple[str, bytes, bytes]]) -> list[dict[str, Any]]:
+    sent: list[dict[str, Any]] = []
+
+    async def fake_send(self: faust.TopicT, **kwargs: Any) -> asyncio.Future[None]:
+        sent.append({"topic": self.get_topic_name(), **kwargs})
+        done = asyncio.get_running_loop().create_future()
+        done.set_result(None)
+        return done
+
+    async def scenario() -> None:
+        settings = WorkerSettings(sink_batch_size=10, sink_batch_seconds=0.05, retry_max_seconds=0.05)
+        app = create_app(settings, sink=sink)
+        app.finalize()
+        agent = app.agents["ingest_events"]
+        with patch.object(faust.Topic, "send", fake_send):
+            async with agent.test_context() as running:
+                for topic, key, value in messages:
+                    await _deliver(running, topic, key, value)
+                await _until(lambda: len(sink.rows) + len(sent) >= len(messages))
+
+    asyncio.run(scenario())
+    return sent
+
+
+def _ticket(ticket_id: str) -> bytes:
+    return events.serialize(
+        events.TicketCreated(
+            ticket_id=ticket_id,
+            occurred_at=WHEN,
+            customer_id="C1",
+            channel="email",
+            priority="normal",
+            subject="Hello",
+            body="My card is lost",
+        )
+    )
+
+
+def test_valid_events_reach_the_sink_and_bad_ones_the_dead_letter_topic() -> None:
+    sink = RecordingSink()
+    misrouted = _ticket("T3")
+    agent_event = events.serialize(
+        events.AgentStatusChanged(agent_id="A1", occurred_at=WHEN, status="online")
+    )
+    sent = _run(
+        sink,
+        [
+            (topics.TICKET_EVENTS, b"T1", _ticket("T1")),
+            (topics.TICKET_EVENTS, b"T2", b"{oops"),
+            (topics.AGENT_EVENTS, b"A1", agent_event),
+            (topics.TICKET_EVENTS, b"T9", misrouted),
+        ],
+    )
+    assert [row.event.key for row in sink.rows] == ["T1", "A1"]
+    assert [(letter["topic"], letter["key"], letter["value"]) for letter in sent] == [
+        (topics.DEADLETTER, b"T2", b"{oops"),
+        (topics.DEADLETTER, b"T9", misrouted),
+    ]
+    reasons = [dict(letter["headers"])["cxa.error.reason"].decode() for letter in sent]
+    assert "Invalid JSON" in reasons[0]
+    assert "is not the event's entity id" in reasons[1]
+
+
+def test_a_failing_sink_is_retried_until_the_batch_lands() -> None:
+    sink = RecordingSink(failures=2)
+    _run(sink, [(topics.TICKET_EVENTS, b"T1", _ticket("T1"))])
+    assert [row.event.key for row in sink.rows] == ["T1"]
