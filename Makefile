@@ -26,4 +26,4 @@ test: lint  ## Everything CI runs: lint, then the whole suite on a throwaway Kaf
 	$(UV) run --frozen pytest
 
 bench: install  ## Benchmarks on a throwaway stack; results under bench/results/
-	$(UV) run --frozen python -m bench
+	$(UV) run --frozen python -m bench skeleton

@@ -1,0 +1,1 @@
+"""Benchmarks: each measures one thing on a throwaway real stack and writes bench/results/."""
