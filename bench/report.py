@@ -1,6 +1,7 @@
 """Benchmark results as JSON plus a short Markdown table, both under bench/results/."""
 
 import json
+import os
 import platform
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,8 +11,6 @@ RESULTS = Path(__file__).with_name("results")
 
 
 def machine() -> dict[str, Any]:
-    import os
-
     return {
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
@@ -23,14 +22,14 @@ def write(name: str, title: str, rows: list[dict[str, Any]], notes: str = "") ->
     """Write ``<name>.json`` (everything) and ``<name>.md`` (a table of ``rows``)."""
     RESULTS.mkdir(exist_ok=True)
     measured_at = datetime.now(UTC).isoformat(timespec="seconds")
-    document = {"benchmark": name, "measured_at": measured_at, "machine": machine(), "rows": rows}
+    host = machine()
+    document = {"benchmark": name, "measured_at": measured_at, "machine": host, "rows": rows}
     (RESULTS / f"{name}.json").write_text(json.dumps(document, indent=2) + "\n")
     columns = list(rows[0]) if rows else []
     lines = [
         f"# {title}",
         "",
-        f"Measured {measured_at} on {document['machine']['cpus']} CPUs, Python "
-        f"{document['machine']['python']}.",
+        f"Measured {measured_at} on {host['cpus']} CPUs, Python {host['python']}.",
         "",
         "| " + " | ".join(columns) + " |",
         "|" + "---|" * len(columns),
