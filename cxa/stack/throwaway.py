@@ -1,5 +1,6 @@
 """A short-lived stack on free ports, for tests and benchmarks; stopped when the block ends."""
 
+import shutil
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -40,3 +41,4 @@ def throwaway_stack(
     finally:
         postgres.stop()
         broker.stop()
+        shutil.rmtree(postgres.data_dir, ignore_errors=True)  # may lie outside ``home``
