@@ -13,6 +13,7 @@ from cxa.kafka import ensure_topics
 from cxa.settings import DatabaseSettings, KafkaSettings, StackSettings
 from cxa.stack import KafkaBroker, PostgresCluster, StackError
 from producers.cli import app as produce_app
+from producers.cli import replay_file, simulate_app
 from stream_processors.cli import worker
 
 app = typer.Typer(
@@ -27,6 +28,8 @@ events_app = typer.Typer(help="Event contracts.", no_args_is_help=True)
 app.add_typer(stack_app, name="stack")
 app.add_typer(events_app, name="events")
 app.add_typer(produce_app, name="produce")
+app.add_typer(simulate_app, name="simulate")
+app.command("replay")(replay_file)
 app.command("worker")(worker)
 
 
@@ -137,31 +140,29 @@ def events_schema(
 
 @app.command("demo")
 def demo(
-    rate: float = typer.Option(20, help="Tickets per second the demo publishes."),
+    history_days: int = typer.Option(60, min=1, help="Days of history to backfill on first start."),
+    speed: float = typer.Option(20, min=0.1, help="Live simulation speed (simulated s per s)."),
 ) -> None:
-    """Run the platform on the local stack: stack up, migrate, worker and a live producer."""
+    """Run the platform locally: stack up, migrate, worker, history backfill (first start only),
+    then the live simulator until Ctrl-C."""
     stack_up()
     migrate()
     cxa = [sys.executable, "-m", "cxa"]
-    worker_process = subprocess.Popen([*cxa, "worker"])
+    services = [subprocess.Popen([*cxa, "worker", "--log-level", "warning"])]
     try:
-        typer.echo(f"worker started (pid {worker_process.pid}); publishing {rate:g} tickets/s. Ctrl-C stops.")
-        subprocess.run(
-            [
-                *cxa,
-                "produce",
-                "tickets",
-                "--count",
-                "100000000",
-                "--rate",
-                str(rate),
-                "--seed",
-                str(int(__import__("time").time())),
-            ],
-            check=True,
-        )
+        with db.connect(DatabaseSettings().url) as conn:
+            has_history = conn.execute("SELECT EXISTS (SELECT 1 FROM raw.ticket_events)").fetchone()
+        if has_history and has_history[0]:
+            typer.echo("history already present: skipping the backfill")
+        else:
+            subprocess.run(
+                [*cxa, "simulate", "backfill", "--days", str(history_days), "--until-now"], check=True
+            )
+        typer.echo(f"worker running (pid {services[0].pid}); live simulation at {speed:g}x. Ctrl-C stops.")
+        subprocess.run([*cxa, "simulate", "live", "--speed", str(speed)], check=True)
     except KeyboardInterrupt:
         typer.echo("stopping")
     finally:
-        worker_process.terminate()
-        worker_process.wait(timeout=60)
+        for service in services:
+            service.terminate()
+            service.wait(timeout=60)

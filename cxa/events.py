@@ -167,6 +167,43 @@ class AgentSkillsChanged(AgentEventBase):
     languages: list[LanguageCode] = Field(min_length=1)
 
 
+class TicketRouted(TicketEventBase):
+    """The router's decision for a waiting ticket, published on ``tickets.routed``.
+
+    Not a lifecycle event: the ticketing system applies the decision and reports it as
+    ``ticket.assigned`` on ``tickets.events``.
+    """
+
+    event_type: Literal["ticket.routed"] = "ticket.routed"
+    agent_id: EntityId
+    policy: str = Field(max_length=50, description="optimizer, greedy-fallback, greedy, ...")
+    score: float
+    score_parts: dict[str, float] = Field(default_factory=dict)
+    solver_ms: float = Field(ge=0)
+    reason: str = Field(default="", max_length=500)
+
+
+ROUTED_ADAPTER: TypeAdapter[TicketRouted] = TypeAdapter(TicketRouted)
+
+
+class CategoryPredicted(TicketEventBase):
+    """The categoriser's answer for a created ticket, published on ``tickets.categorized``.
+
+    ``category`` is None when the model abstains (confidence below its threshold); ``top`` still
+    lists its best guesses. Not a lifecycle event: agents confirm or correct it on ``tickets.events``.
+    """
+
+    event_type: Literal["ticket.category_predicted"] = "ticket.category_predicted"
+    category: Category | None
+    confidence: float = Field(ge=0, le=1)
+    top: list[tuple[Category, Annotated[float, Field(ge=0, le=1)]]] = Field(max_length=10)
+    model_version: str = Field(max_length=100)
+    latency_ms: float = Field(ge=0, description="Text preparation and prediction time for this ticket")
+
+
+PREDICTED_ADAPTER: TypeAdapter[CategoryPredicted] = TypeAdapter(CategoryPredicted)
+
+
 TicketEvent = Annotated[
     TicketCreated
     | TicketCategoryConfirmed
@@ -221,7 +258,7 @@ def serialize(event: BaseModel) -> bytes:
 
 
 def json_schema() -> dict[str, Any]:
-    """JSON Schema of every event, for the teams who publish them."""
+    """JSON Schema of every event on the source topics, for the teams who publish them."""
     schema = EVENT_ADAPTER.json_schema()
     schema["title"] = "cxa event"
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"

@@ -1,0 +1,65 @@
+"""Load the simulator's reference data (customers, agents) into ``raw``, idempotently."""
+
+import json
+from collections.abc import Sequence
+
+from cxa.db import connect
+from producers.simulation.reference import Agent, Customer
+
+_UPSERT_CUSTOMERS = """
+INSERT INTO raw.customers (customer_id, segment, plan, region, language, signup_at, lifetime_value)
+SELECT customer_id, segment, plan, region, language, signup_at, lifetime_value FROM incoming
+ON CONFLICT (customer_id) DO UPDATE SET
+    segment = EXCLUDED.segment, plan = EXCLUDED.plan, region = EXCLUDED.region,
+    language = EXCLUDED.language, signup_at = EXCLUDED.signup_at,
+    lifetime_value = EXCLUDED.lifetime_value, loaded_at = now()
+"""
+_UPSERT_AGENTS = """
+INSERT INTO raw.agents (agent_id, name, team, skills, languages, capacity, shift_start, shift_hours,
+                        work_days, hired_at)
+SELECT agent_id, name, team, skills::jsonb, languages::text[], capacity, shift_start, shift_hours,
+       work_days::smallint[], hired_at FROM incoming
+ON CONFLICT (agent_id) DO UPDATE SET
+    name = EXCLUDED.name, team = EXCLUDED.team, skills = EXCLUDED.skills,
+    languages = EXCLUDED.languages, capacity = EXCLUDED.capacity,
+    shift_start = EXCLUDED.shift_start, shift_hours = EXCLUDED.shift_hours,
+    work_days = EXCLUDED.work_days, hired_at = EXCLUDED.hired_at, loaded_at = now()
+"""
+
+
+def load_reference(database_url: str, customers: Sequence[Customer], agents: Sequence[Agent]) -> None:
+    """Upsert customers and agents (COPY into a temporary table, then one INSERT ... ON CONFLICT)."""
+    with connect(database_url) as conn, conn.transaction():
+        conn.execute(
+            "CREATE TEMP TABLE incoming (customer_id text, segment text, plan text, region text,"
+            " language text, signup_at timestamptz, lifetime_value numeric) ON COMMIT DROP"
+        )
+        with conn.cursor().copy("COPY incoming FROM STDIN") as copy:
+            for c in customers:
+                copy.write_row(
+                    (c.customer_id, c.segment, c.plan, c.region, c.language, c.signup_at, c.lifetime_value)
+                )
+        conn.execute(_UPSERT_CUSTOMERS)
+        conn.execute("DROP TABLE incoming")
+        conn.execute(
+            "CREATE TEMP TABLE incoming (agent_id text, name text, team text, skills text,"
+            " languages text, capacity int, shift_start time, shift_hours numeric,"
+            " work_days text, hired_at timestamptz) ON COMMIT DROP"
+        )
+        with conn.cursor().copy("COPY incoming FROM STDIN") as copy:
+            for a in agents:
+                copy.write_row(
+                    (
+                        a.agent_id,
+                        a.name,
+                        a.team,
+                        json.dumps(a.skills),
+                        "{" + ",".join(a.languages) + "}",
+                        a.capacity,
+                        a.shift_start,
+                        a.shift_hours,
+                        "{" + ",".join(map(str, a.work_days)) + "}",
+                        a.hired_at,
+                    )
+                )
+        conn.execute(_UPSERT_AGENTS)
