@@ -3,13 +3,20 @@
 import faust
 
 from cxa import topics
-from stream_processors import ingest
+from stream_processors import categorize, floor_agents, ingest
+from stream_processors.categorizer_store import CategorizerStore, PostgresCategorizerStore
+from stream_processors.floor_store import FloorStore, PostgresFloorStore
 from stream_processors.settings import WorkerSettings
 from stream_processors.sink import EventSink, Sink
 
 
-def create_app(settings: WorkerSettings, sink: Sink | None = None) -> faust.App:
-    """The worker's app; ``sink`` replaces the PostgreSQL sink (for agent tests)."""
+def create_app(
+    settings: WorkerSettings,
+    sink: Sink | None = None,
+    categorizer_store: CategorizerStore | None = None,
+    floor_store: FloorStore | None = None,
+) -> faust.App:
+    """The worker's app; ``sink`` and ``categorizer_store`` replace the PostgreSQL ones (agent tests)."""
     app = faust.App(
         settings.app_id,
         broker=[f"kafka://{server}" for server in settings.kafka.bootstrap_servers.split(",")],
@@ -39,7 +46,70 @@ def create_app(settings: WorkerSettings, sink: Sink | None = None) -> faust.App:
         key_serializer="raw",
         value_serializer="raw",
     )
-    ingest.register(
-        app, settings, source=source, deadletter=deadletter, sink=sink or EventSink(settings.database.url)
+    floor = app.topic(
+        topics.FLOOR,
+        partitions=1,
+        key_type=bytes,
+        value_type=bytes,
+        key_serializer="raw",
+        value_serializer="raw",
     )
+    ingest.register(
+        app,
+        settings,
+        source=source,
+        deadletter=deadletter,
+        sink=sink or EventSink(settings.database.url),
+        floor=floor if settings.routing_enabled else None,
+    )
+    if settings.routing_enabled:
+        floor_agents.register(
+            app,
+            settings,
+            floor=floor,
+            routed=app.topic(
+                topics.TICKETS_ROUTED,
+                key_type=bytes,
+                value_type=bytes,
+                key_serializer="raw",
+                value_serializer="raw",
+            ),
+            predictions=app.topic(
+                topics.TICKETS_CATEGORIZED,
+                key_type=bytes,
+                value_type=bytes,
+                key_serializer="raw",
+                value_serializer="raw",
+            ),
+            store=floor_store or PostgresFloorStore(settings.database.url),
+        )
+    if settings.categorizer_enabled:
+        categorize.register(
+            app,
+            settings,
+            tickets=app.topic(
+                topics.TICKET_EVENTS,
+                key_type=bytes,
+                value_type=bytes,
+                key_serializer="raw",
+                value_serializer="raw",
+            ),
+            predictions=app.topic(
+                topics.TICKETS_CATEGORIZED,
+                key_type=bytes,
+                value_type=bytes,
+                key_serializer="raw",
+                value_serializer="raw",
+            ),
+            labels=app.topic(
+                categorize.labels_topic_name(settings.app_id),
+                partitions=1,
+                internal=True,
+                key_type=bytes,
+                value_type=bytes,
+                key_serializer="raw",
+                value_serializer="raw",
+            ),
+            store=categorizer_store or PostgresCategorizerStore(settings.database.url),
+        )
     return app

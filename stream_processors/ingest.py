@@ -25,7 +25,9 @@ def register(
     source: faust.TopicT,
     deadletter: faust.TopicT,
     sink: Sink,
+    floor: faust.TopicT | None = None,
 ) -> None:
+    """``floor``, when given, receives every valid message after it is in PostgreSQL."""
 
     async def send_deadletter(event: EventT, reason: str) -> Awaitable[RecordMetadata]:
         message = event.message
@@ -40,6 +42,7 @@ def register(
 
     async def process(batch: Sequence[EventT]) -> None:
         valid: list[Landed] = []
+        accepted: list[bytes | None] = []
         pending = []
         for event in batch:
             message = event.message
@@ -52,8 +55,12 @@ def register(
                 pending.append(await send_deadletter(event, f"{type(exc).__name__}: {exc}"))
             else:
                 valid.append(Landed(parsed, message.partition, message.offset))
+                accepted.append(message.value)  # validated: never None
         await asyncio.gather(*pending)
         await sink.write(valid)
+        if floor is not None:
+            for value in accepted:
+                await floor.send(key=b"floor", value=value)
 
     @app.agent(source, name="ingest_events")
     async def ingest_events(stream: StreamT[bytes]) -> None:

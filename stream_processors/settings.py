@@ -23,3 +23,36 @@ class WorkerSettings(BaseSettings):
     )
     web_port: int = Field(default=6066, description="Faust's web server (health, metrics)")
     web_enabled: bool = False
+
+    categorizer_enabled: bool = Field(default=True, description="Run the ticket categoriser's Faust agents")
+    categorizer_threshold: float = Field(
+        default=0.5, ge=0, le=1, description="Below this confidence the categoriser abstains"
+    )
+    categorizer_batch_size: int = Field(default=256, ge=1)
+    categorizer_batch_seconds: float = Field(default=0.05, gt=0)
+    categorizer_checkpoint_seconds: float = Field(
+        default=30.0, gt=0, description="How often the learner checkpoints its model to PostgreSQL"
+    )
+    categorizer_reload_seconds: float = Field(
+        default=10.0, gt=0, description="How often workers look for a newer checkpoint to load"
+    )
+    categorizer_keep_checkpoints: int = Field(default=5, ge=1)
+    categorizer_pending_capacity: int = Field(
+        default=200_000, ge=1, description="Tickets waiting for their confirmed category, at most"
+    )
+    categorizer_pending_ttl_seconds: float = Field(
+        default=7 * 24 * 3600.0, gt=0, description="Forget a waiting ticket's features after this"
+    )
+    categorizer_monitor_window: int = Field(default=500, ge=10, description="Rolling accuracy window")
+
+    routing_enabled: bool = Field(default=True, description="Keep the floor, route, write live tables")
+    routing_policy: str = Field(default="optimizer", description="optimizer, greedy, round-robin, ...")
+    routing_interval_seconds: float = Field(default=1.0, gt=0, le=1.0, description="Micro-batch period")
+    routing_time_budget_ms: float = Field(default=200.0, gt=0)
+    routing_reroute_after_seconds: float = Field(
+        default=10.0, gt=0, description="Route a ticket again if its assignment has not come by then"
+    )
+    routing_catch_up_lag_seconds: float = Field(
+        default=120.0, gt=0, description="Route only when the newest event is at most this old"
+    )
+    at_risk_minutes: float = Field(default=30.0, gt=0, description="First-reply target this close: at risk")

@@ -145,6 +145,7 @@ class Simulation:
         self.next_day: date = start.date()
         self.emitted = 0
         self._introduce_agents(start)
+        self._plan_shifts(start.date() - timedelta(days=1))  # night shifts still running
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -192,6 +193,10 @@ class Simulation:
                 continue  # the simulation started later that day
             ticket = self._new_ticket(arrival.category, arrival.at.timestamp())
             self.schedule(ticket.created_at, Kind.ARRIVAL, ticket.ticket_id)
+        self._plan_shifts(day)
+
+    def _plan_shifts(self, day: date) -> None:
+        """The shift, break and end of every agent working ``day`` (still ahead of the clock)."""
         for staff in self.staff.values():
             agent = staff.agent
             if day.isoweekday() not in agent.work_days:

@@ -130,8 +130,8 @@ def generate_customers(settings: SimulationSettings, now: datetime) -> list[Cust
 def generate_agents(settings: SimulationSettings, categories: list[str], now: datetime) -> list[Agent]:
     """Teams specialise in a share of the categories; everyone has some breadth.
 
-    Shifts start between 05:00 and 13:00 UTC to cover the day's curve; most agents work Monday
-    to Friday and a few cover weekends.
+    Shifts start at the configured hours (UTC); most agents work Monday to Friday and a few cover
+    weekends.
     """
     rng = random.Random(f"agents-{settings.seed}")
     ordered = sorted(categories)
@@ -162,7 +162,7 @@ def generate_agents(settings: SimulationSettings, categories: list[str], now: da
                 skills=skills,
                 languages=tuple(languages),
                 capacity=rng.choice((3, 4, 4, 5, 6)),
-                shift_start=time(hour=rng.choice((5, 6, 7, 7, 8, 8, 9, 9, 10, 11, 12, 13))),
+                shift_start=time(hour=rng.choice(settings.shift_starts)),
                 shift_hours=8.0,
                 work_days=work_days,
                 hired_at=now - timedelta(days=rng.uniform(60, 5 * 365)),

@@ -12,7 +12,9 @@ FallbackPolicy = Literal["least-loaded", "round-robin", "skills"]
 
 
 class SimulationSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", env_prefix="CXA_SIM_")
+    model_config = SettingsConfigDict(
+        env_file=".env", extra="ignore", env_prefix="CXA_SIM_", env_ignore_empty=True
+    )
 
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
@@ -28,6 +30,10 @@ class SimulationSettings(BaseSettings):
     customers: int = Field(default=20_000, ge=1)
     agents: int = Field(default=60, ge=1)
     teams: int = Field(default=4, ge=1)
+    shift_starts: list[int] = Field(
+        default=[0, 5, 6, 7, 7, 8, 8, 9, 9, 10, 11, 12, 13, 16, 20],
+        description="UTC hours shifts start at, drawn uniformly: a thin night crew, a day peak",
+    )
     wrong_first_guess_share: float = Field(
         default=0.15, ge=0, le=1, description="Share of tickets whose category agents correct"
     )

@@ -59,7 +59,12 @@ def _run(sink: RecordingSink, messages: list[tuple[str, bytes, bytes]]) -> list[
             async with agent.test_context() as running:
                 for topic, key, value in messages:
                     await _deliver(running, topic, key, value)
-                await _until(lambda: len(sink.rows) + len(sent) >= len(messages))
+                await _until(
+                    lambda: (
+                        len(sink.rows) + sum(m["topic"] == topics.DEADLETTER for m in sent) >= len(messages)
+                        and sum(m["topic"] == topics.FLOOR for m in sent) >= len(sink.rows)
+                    )
+                )
 
     asyncio.run(scenario())
     return sent
@@ -82,24 +87,28 @@ def _ticket(ticket_id: str) -> bytes:
 def test_valid_events_reach_the_sink_and_bad_ones_the_dead_letter_topic() -> None:
     sink = RecordingSink()
     misrouted = _ticket("T3")
+    first = _ticket("T1")
     agent_event = events.serialize(
         events.AgentStatusChanged(agent_id="A1", occurred_at=WHEN, status="online")
     )
     sent = _run(
         sink,
         [
-            (topics.TICKET_EVENTS, b"T1", _ticket("T1")),
+            (topics.TICKET_EVENTS, b"T1", first),
             (topics.TICKET_EVENTS, b"T2", b"{oops"),
             (topics.AGENT_EVENTS, b"A1", agent_event),
             (topics.TICKET_EVENTS, b"T9", misrouted),
         ],
     )
     assert [row.event.key for row in sink.rows] == ["T1", "A1"]
-    assert [(letter["topic"], letter["key"], letter["value"]) for letter in sent] == [
+    forwarded = [message["value"] for message in sent if message["topic"] == topics.FLOOR]
+    assert forwarded == [first, agent_event]  # valid events go on to the floor, in order
+    letters = [message for message in sent if message["topic"] == topics.DEADLETTER]
+    assert [(letter["topic"], letter["key"], letter["value"]) for letter in letters] == [
         (topics.DEADLETTER, b"T2", b"{oops"),
         (topics.DEADLETTER, b"T9", misrouted),
     ]
-    reasons = [dict(letter["headers"])["cxa.error.reason"].decode() for letter in sent]
+    reasons = [dict(letter["headers"])["cxa.error.reason"].decode() for letter in letters]
     assert "Invalid JSON" in reasons[0]
     assert "is not the event's entity id" in reasons[1]
 

@@ -1,0 +1,306 @@
+"""Faust agents of the categoriser: ``categorize_tickets`` predicts, ``learn_categories`` learns.
+
+Scale-out: ``categorize_tickets`` runs on every worker over its partitions of ``tickets.events``.
+A ticket's created and confirmed/corrected events share a partition (key = ticket id), so the
+worker that predicted keeps the ticket's features and, when the label arrives, forwards features,
+label and its prediction to the app's internal one-partition labels topic. Whichever worker owns
+that partition is the one learner: it learns every label once, monitors quality and checkpoints
+to PostgreSQL; every other worker loads the newest checkpoint every few seconds. One model
+lineage, no merging of diverging models, and a restart resumes from the last checkpoint.
+"""
+
+import asyncio
+import json
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, cast
+
+import faust
+import numpy as np
+from faust.streams import Stream
+from faust.types import EventT, StreamT
+
+from cxa import events
+from stream_processors.categorizer import (
+    Categorizer,
+    CorruptCheckpoint,
+    Counts,
+    PendingTickets,
+    QualityMonitor,
+    TextPreparer,
+    Waiting,
+    dump,
+    load,
+    read_header,
+)
+from stream_processors.categorizer.pipeline import timed_predict
+from stream_processors.categorizer_store import CategorizerStore
+from stream_processors.settings import WorkerSettings
+
+log = logging.getLogger(__name__)
+
+_PREDICTION_NAMESPACE = uuid.UUID("5d7f6f1e-4a8c-4d55-9a43-2f0c1c6c1f3e")
+
+
+def prediction_id(created_event_id: uuid.UUID) -> uuid.UUID:
+    """The same ticket-created event always yields the same prediction id (idempotent sinks)."""
+    return uuid.uuid5(_PREDICTION_NAMESPACE, str(created_event_id))
+
+
+def labels_topic_name(app_id: str) -> str:
+    """The app's internal topic of labelled examples (one partition: one learner)."""
+    return f"{app_id}-categorizer-labels"
+
+
+@dataclass
+class ModelState:
+    """The worker's current categoriser and where it stands against the checkpoints."""
+
+    categorizer: Categorizer
+    checkpoint_id: int = 0
+    learned_since_checkpoint: int = 0
+    checkpointed_at: float = field(default_factory=time.monotonic)
+    loaded: bool = False
+
+    @property
+    def version(self) -> str:
+        return f"{self.checkpoint_id}.{self.learned_since_checkpoint}"
+
+
+class CategorizerService:
+    """Model lifecycle of one worker: load, predict, learn, checkpoint, reload (all I/O via ``store``)."""
+
+    def __init__(self, settings: WorkerSettings, store: CategorizerStore) -> None:
+        self.settings = settings
+        self.store = store
+        self.worker = f"{socket.gethostname()}:{os.getpid()}"
+        self._preparer: TextPreparer | None = None
+        self._state: ModelState | None = None
+        self.pending = PendingTickets(
+            settings.categorizer_pending_capacity, settings.categorizer_pending_ttl_seconds
+        )
+        self.monitor = QualityMonitor(window=settings.categorizer_monitor_window)
+        self.monitored_at = time.monotonic()
+        self.lock = asyncio.Lock()
+        self.unmatched_labels = 0
+        self.reported_labelled = 0
+
+    @property
+    def state(self) -> ModelState:
+        if self._state is None:
+            self._preparer = TextPreparer()
+            self._state = ModelState(Categorizer(preparer=self._preparer))
+        return self._state
+
+    async def refresh(self) -> None:
+        """Load the newest good checkpoint unless this worker has unsaved learning of its own."""
+        state = self.state
+        if state.learned_since_checkpoint:
+            return
+        for checkpoint_id in await self.store.checkpoint_ids(newer_than=state.checkpoint_id):
+            blob = await self.store.read_checkpoint(checkpoint_id)
+            try:
+                categorizer = await asyncio.to_thread(load, blob, self._preparer)
+            except CorruptCheckpoint as exc:
+                log.error("categoriser checkpoint %d is corrupt and was refused: %s", checkpoint_id, exc)
+                await self.store.reject_checkpoint(checkpoint_id, str(exc))
+                continue
+            self._state = ModelState(categorizer, checkpoint_id=checkpoint_id, loaded=True)
+            log.info(
+                "loaded categoriser checkpoint %d (%d examples learned, %d categories)",
+                checkpoint_id,
+                categorizer.examples_learned,
+                len(categorizer.classes),
+            )
+            return
+        state.loaded = True
+
+    async def ensure_loaded(self) -> None:
+        if not self.state.loaded:
+            async with self.lock:
+                if not self.state.loaded:
+                    await self.refresh()
+
+    async def checkpoint(self) -> None:
+        state = self.state
+        if not state.learned_since_checkpoint:
+            return
+        version = state.version
+        blob = await asyncio.to_thread(dump, state.categorizer)
+        header = read_header(blob)
+        checkpoint_id = await self.store.save_checkpoint(
+            blob,
+            worker=self.worker,
+            model_version=version,
+            examples_learned=state.categorizer.examples_learned,
+            categories=len(state.categorizer.classes),
+            sha256=str(header["sha256"]),
+            keep=self.settings.categorizer_keep_checkpoints,
+        )
+        state.checkpoint_id = checkpoint_id
+        state.learned_since_checkpoint = 0
+        state.checkpointed_at = time.monotonic()
+        log.info("categoriser checkpoint %d saved (%d bytes, model %s)", checkpoint_id, len(blob), version)
+
+    async def report_quality(self) -> None:
+        report = self.monitor.report()
+        self.reported_labelled = report.labelled
+        await self.store.write_quality(self.worker, self.state.version, report)
+        self.monitored_at = time.monotonic()
+        for alarm in report.alarms:
+            log.warning(
+                "categoriser drift: error rate now %.3f (ADWIN window %d)", alarm.error_rate, alarm.window
+            )
+
+    async def flush(self, *, force: bool) -> None:
+        """Checkpoint and report quality when due (or now, with ``force``)."""
+        settings = self.settings
+        now = time.monotonic()
+        async with self.lock:
+            state = self.state
+            if state.learned_since_checkpoint and (
+                force or now - state.checkpointed_at >= settings.categorizer_checkpoint_seconds
+            ):
+                await _retrying("checkpointing the categoriser", self.checkpoint, settings)
+            if self.monitor.labelled > self.reported_labelled and (
+                force or now - self.monitored_at >= settings.categorizer_checkpoint_seconds / 3
+            ):
+                await _retrying("writing categoriser quality", self.report_quality, settings)
+
+    # -- the work of the agents ----------------------------------------------------------------
+
+    def predict(self, created: Sequence[events.TicketCreated]) -> list[events.CategoryPredicted]:
+        state = self.state
+        threshold = self.settings.categorizer_threshold
+        texts = [f"{ticket.subject}\n{ticket.body}" for ticket in created]
+        documents, predictions, seconds_each = timed_predict(state.categorizer, texts, threshold=threshold)
+        now = datetime.now(UTC)
+        clock = time.monotonic()
+        out = []
+        for ticket, document, prediction in zip(created, documents, predictions, strict=True):
+            self.pending.put(
+                ticket.ticket_id,
+                Waiting(document, prediction.best, prediction.category is None, clock),
+                now=clock,
+            )
+            out.append(
+                events.CategoryPredicted(
+                    event_id=prediction_id(ticket.event_id),
+                    occurred_at=now,
+                    ticket_id=ticket.ticket_id,
+                    category=prediction.category,
+                    confidence=min(max(prediction.confidence, 0.0), 1.0),
+                    top=[(name, min(max(p, 0.0), 1.0)) for name, p in prediction.top],
+                    model_version=state.version,
+                    latency_ms=seconds_each * 1000.0,
+                )
+            )
+        return out
+
+    def labelled(self, ticket_id: str, category: str) -> bytes | None:
+        """The labels-topic message for a confirmed ticket, or None if its features are gone."""
+        waiting = self.pending.pop(ticket_id, now=time.monotonic())
+        if waiting is None:
+            self.unmatched_labels += 1
+            return None
+        return json.dumps(
+            {
+                "ticket_id": ticket_id,
+                "category": category,
+                "predicted": waiting.predicted,
+                "abstained": waiting.abstained,
+                "indices": waiting.features.indices.tolist(),
+                "counts": waiting.features.counts.tolist(),
+            }
+        ).encode("utf-8")
+
+    def learn(self, messages: Sequence[dict[str, Any]]) -> None:
+        documents = [
+            Counts(np.asarray(m["indices"], dtype=np.int32), np.asarray(m["counts"], dtype=np.float32))
+            for m in messages
+        ]
+        labels = [str(m["category"]) for m in messages]
+        state = self.state
+        state.categorizer.learn(documents, labels)
+        state.learned_since_checkpoint += len(messages)
+        for message, label in zip(messages, labels, strict=True):
+            self.monitor.observe(message.get("predicted"), bool(message.get("abstained")), label)
+
+
+async def _retrying(what: str, action: Any, settings: WorkerSettings) -> None:
+    delay = 0.5
+    while True:
+        try:
+            await action()
+            return
+        except Exception:
+            log.exception("%s failed; retrying in %.1f s", what, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, settings.retry_max_seconds)
+
+
+def register(
+    app: faust.App,
+    settings: WorkerSettings,
+    *,
+    tickets: faust.TopicT,
+    predictions: faust.TopicT,
+    labels: faust.TopicT,
+    store: CategorizerStore,
+) -> CategorizerService:
+    service = CategorizerService(settings, store)
+
+    async def categorize(batch: Sequence[EventT]) -> None:
+        await service.ensure_loaded()
+        parsed = []
+        for event in batch:
+            value = event.message.value
+            if value is None:
+                continue
+            try:
+                parsed.append(events.parse(value, events.TICKET_EVENT_ADAPTER))
+            except events.InvalidEvent:
+                continue  # ingest_events dead-letters it
+        created = [e for e in parsed if isinstance(e, events.TicketCreated)]
+        if created:
+            out = service.predict(created)
+            await _retrying("writing predictions", lambda: store.write_predictions(out), settings)
+            for prediction in out:
+                await predictions.send(key=prediction.ticket_id.encode(), value=events.serialize(prediction))
+        for event in parsed:
+            if isinstance(event, events.TicketCategoryConfirmed | events.TicketCategoryCorrected):
+                message = service.labelled(event.ticket_id, event.category)
+                if message is not None:
+                    await labels.send(key=event.ticket_id.encode(), value=message)
+
+    @app.agent(tickets, name="categorize_tickets")
+    async def categorize_tickets(stream: StreamT[bytes]) -> None:
+        async for batch in cast(Stream[bytes], stream).take_events(
+            settings.categorizer_batch_size, within=settings.categorizer_batch_seconds
+        ):
+            await categorize(batch)
+
+    @app.agent(labels, name="learn_categories")
+    async def learn_categories(stream: StreamT[bytes]) -> None:
+        async for batch in cast(Stream[bytes], stream).take(
+            settings.categorizer_batch_size, within=settings.categorizer_batch_seconds
+        ):
+            messages = [json.loads(value) for value in batch]
+            async with service.lock:
+                await service.refresh()
+                service.learn(messages)
+            await service.flush(force=False)
+
+    @app.timer(settings.categorizer_reload_seconds, name="refresh_categorizer")
+    async def refresh_categorizer() -> None:
+        await service.flush(force=False)
+        async with service.lock:
+            await service.refresh()
+
+    return service

@@ -1,0 +1,105 @@
+"""Versioned, checksummed snapshots of a :class:`Categorizer`'s whole state, as bytes.
+
+Layout: ``MAGIC``, an 8-byte big-endian header length, a JSON header (format version, SHA-256 of
+the payload, the config and counters), then the payload (a compressed ``.npz`` of the arrays, loaded
+without pickle). Anything that does not check out raises :class:`CorruptCheckpoint`.
+"""
+
+import hashlib
+import io
+import itertools
+import json
+from dataclasses import asdict
+from typing import Any
+
+import numpy as np
+
+from stream_processors.categorizer.features import Counts
+from stream_processors.categorizer.pipeline import Categorizer, CategorizerConfig
+from stream_processors.categorizer.text import TextPreparer
+
+MAGIC = b"CXA-CATEGORIZER\n"
+FORMAT_VERSION = 1
+
+
+class CorruptCheckpoint(ValueError):
+    """A checkpoint that is damaged, truncated or of an unknown format; never use it."""
+
+
+def dump(categorizer: Categorizer) -> bytes:
+    """The categoriser's state as checkpoint bytes."""
+    weights = categorizer.model.weights
+    rows = np.flatnonzero(np.any(weights != 0, axis=1))
+    reservoir = categorizer.reservoir
+    lengths = np.fromiter((len(doc.indices) for doc in reservoir.documents), np.int64, len(reservoir))
+    buffer = io.BytesIO()
+    np.savez_compressed(
+        buffer,
+        weight_rows=rows.astype(np.int64),
+        weight_values=weights[rows],
+        df_counts=categorizer.frequencies.counts,
+        reservoir_lengths=lengths,
+        reservoir_indices=np.concatenate([d.indices for d in reservoir.documents] or [np.zeros(0, np.int32)]),
+        reservoir_counts=np.concatenate([d.counts for d in reservoir.documents] or [np.zeros(0, np.float32)]),
+    )
+    payload = buffer.getvalue()
+    header = {
+        "format": FORMAT_VERSION,
+        "sha256": hashlib.sha256(payload).hexdigest(),
+        "config": asdict(categorizer.config),
+        "classes": categorizer.classes,
+        "documents": categorizer.frequencies.documents,
+        "examples_learned": categorizer.examples_learned,
+        "reservoir_labels": reservoir.labels,
+        "reservoir_seen": reservoir.seen,
+        "rng": reservoir.rng.bit_generator.state,
+    }
+    encoded = json.dumps(header).encode("utf-8")
+    return MAGIC + len(encoded).to_bytes(8, "big") + encoded + payload
+
+
+def read_header(blob: bytes) -> dict[str, Any]:
+    """The checked header of a checkpoint (the payload's checksum included)."""
+    if not blob.startswith(MAGIC):
+        raise CorruptCheckpoint("not a categoriser checkpoint (bad magic bytes)")
+    start = len(MAGIC) + 8
+    size = int.from_bytes(blob[len(MAGIC) : start], "big")
+    try:
+        header: dict[str, Any] = json.loads(blob[start : start + size])
+    except ValueError as exc:
+        raise CorruptCheckpoint(f"unreadable header: {exc}") from exc
+    if not isinstance(header, dict) or header.get("format") != FORMAT_VERSION:
+        raise CorruptCheckpoint(f"unknown checkpoint format {header.get('format')!r}")
+    digest = hashlib.sha256(blob[start + size :]).hexdigest()
+    if digest != header.get("sha256"):
+        raise CorruptCheckpoint(f"checksum mismatch (stored {header.get('sha256')}, computed {digest})")
+    return header
+
+
+def load(blob: bytes, preparer: TextPreparer | None = None) -> Categorizer:
+    """A categoriser restored from checkpoint bytes, or :class:`CorruptCheckpoint`."""
+    header = read_header(blob)
+    start = len(MAGIC) + 8 + int.from_bytes(blob[len(MAGIC) : len(MAGIC) + 8], "big")
+    try:
+        arrays = np.load(io.BytesIO(blob[start:]), allow_pickle=False)
+        config = dict(header["config"])
+        config["char_ngrams"] = tuple(config["char_ngrams"])
+        categorizer = Categorizer(CategorizerConfig(**config), preparer)
+        categorizer.model.restore(header["classes"], arrays["weight_rows"], arrays["weight_values"])
+        categorizer.frequencies.counts[:] = arrays["df_counts"]
+        categorizer.frequencies.documents = int(header["documents"])
+        categorizer.examples_learned = int(header["examples_learned"])
+        reservoir = categorizer.reservoir
+        offsets = np.concatenate([[0], np.cumsum(arrays["reservoir_lengths"])])
+        indices, counts = arrays["reservoir_indices"], arrays["reservoir_counts"]
+        reservoir.documents = [
+            Counts(indices[a:b], counts[a:b]) for a, b in itertools.pairwise(offsets.tolist())
+        ]
+        reservoir.labels = list(header["reservoir_labels"])
+        reservoir.seen = int(header["reservoir_seen"])
+        reservoir.rng.bit_generator.state = header["rng"]
+    except (KeyError, TypeError, ValueError, OSError) as exc:
+        raise CorruptCheckpoint(f"inconsistent checkpoint: {exc}") from exc
+    if len(reservoir.documents) != len(reservoir.labels):
+        raise CorruptCheckpoint("inconsistent checkpoint: reservoir sizes differ")
+    return categorizer

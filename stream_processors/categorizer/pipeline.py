@@ -1,0 +1,118 @@
+"""The categoriser: spaCy-prepared text, hashed TF-IDF features and the online model, end to end."""
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from stream_processors.categorizer.features import Counts, DocumentFrequencies, FeatureHasher
+from stream_processors.categorizer.model import PassiveAggressiveClassifier
+from stream_processors.categorizer.reservoir import Reservoir
+from stream_processors.categorizer.text import TextPreparer
+
+
+@dataclass(frozen=True)
+class CategorizerConfig:
+    """Everything that shapes the model; stored in its checkpoints."""
+
+    bits: int = 17
+    char_ngrams: tuple[int, int] = (2, 4)
+    C: float = 1.0
+    temperature: float = 4.0
+    rehearsal: int = 4
+    reservoir_size: int = 10_000
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """The categoriser's answer for one text; ``category`` is None when it abstains."""
+
+    category: str | None
+    confidence: float
+    top: list[tuple[str, float]] = field(default_factory=list)
+
+    @property
+    def best(self) -> str | None:
+        """The most likely category, even when abstaining."""
+        return self.top[0][0] if self.top else None
+
+
+class Categorizer:
+    """Predict categories for texts and learn from labelled ones, one mini-batch at a time.
+
+    Learning a batch also rehearses ``rehearsal`` times as many examples drawn from a bounded
+    reservoir of past ones, so a single pass over the stream gets close to batch training.
+
+    >>> categorizer = Categorizer()
+    >>> categorizer.learn_texts(["my card has not arrived", "how do I transfer money"], ["card", "transfer"])
+    >>> [p.category for p in categorizer.predict_texts(["where is my card", "a transfer to my friend"])]
+    ['card', 'transfer']
+    """
+
+    def __init__(self, config: CategorizerConfig | None = None, preparer: TextPreparer | None = None) -> None:
+        self.config = config or CategorizerConfig()
+        self.hasher = FeatureHasher(
+            preparer or TextPreparer(), bits=self.config.bits, char_ngrams=self.config.char_ngrams
+        )
+        self.frequencies = DocumentFrequencies(self.hasher.n_features)
+        self.model = PassiveAggressiveClassifier(
+            n_features=self.hasher.n_features, C=self.config.C, temperature=self.config.temperature
+        )
+        self.reservoir = Reservoir(self.config.reservoir_size, seed=self.config.seed)
+        self.examples_learned = 0
+
+    @property
+    def classes(self) -> list[str]:
+        return self.model.classes
+
+    def features(self, texts: Sequence[str]) -> list[Counts]:
+        return self.hasher.count(texts)
+
+    def predict(
+        self, documents: Sequence[Counts], *, threshold: float = 0.0, top: int = 3
+    ) -> list[Prediction]:
+        """Predictions for featurised documents; below ``threshold`` confidence they abstain."""
+        if not documents:
+            return []
+        if not self.classes:
+            return [Prediction(None, 0.0, []) for _ in documents]
+        probabilities = self.model.predict_proba_many(self.frequencies.weigh(documents))
+        k = min(top, probabilities.shape[1])
+        ranked = np.argsort(-probabilities, axis=1, kind="stable")[:, :k]
+        names = self.classes
+        predictions = []
+        for row, order in zip(probabilities, ranked, strict=True):
+            best = [(names[i], float(row[i])) for i in order]
+            confidence = best[0][1]
+            predictions.append(Prediction(best[0][0] if confidence >= threshold else None, confidence, best))
+        return predictions
+
+    def learn(self, documents: Sequence[Counts], labels: Sequence[str]) -> None:
+        """Learn a mini-batch of labelled documents (with rehearsal from the reservoir)."""
+        if not documents:
+            return
+        self.frequencies.observe(documents)
+        past, past_labels = self.reservoir.sample(self.config.rehearsal * len(documents))
+        batch = [*documents, *past]
+        self.model.learn_many(self.frequencies.weigh(batch), [*labels, *past_labels])
+        self.reservoir.add(documents, labels)
+        self.examples_learned += len(documents)
+
+    def predict_texts(self, texts: Sequence[str], *, threshold: float = 0.0) -> list[Prediction]:
+        return self.predict(self.features(texts), threshold=threshold)
+
+    def learn_texts(self, texts: Sequence[str], labels: Sequence[str]) -> None:
+        self.learn(self.features(texts), labels)
+
+
+def timed_predict(
+    categorizer: Categorizer, texts: Sequence[str], *, threshold: float
+) -> tuple[list[Counts], list[Prediction], float]:
+    """Features and predictions for ``texts`` and the seconds it took per text."""
+    started = time.perf_counter()
+    documents = categorizer.features(texts)
+    predictions = categorizer.predict(documents, threshold=threshold)
+    elapsed = time.perf_counter() - started
+    return documents, predictions, elapsed / max(len(texts), 1)

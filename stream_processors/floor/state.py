@@ -1,0 +1,199 @@
+"""The floor's current state, kept from events: waiting tickets, support agents, today's counters.
+
+State lives in three mutable mappings of JSON-ready dicts (Faust tables in the worker, plain
+dicts in tests): every change writes a whole new value, so a changelog-backed table records it.
+"""
+
+from collections.abc import Iterable, MutableMapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from cxa import events
+from cxa.events import AgentStatus, Channel, Priority, TicketStatus
+from cxa.metrics import SLA_POLICIES
+from stream_processors.routing import AgentState, WaitingTicket
+
+Record = dict[str, Any]
+FloorTable = MutableMapping[str, Record]
+
+OPEN = TicketStatus.OPEN.value
+RESOLVED = {TicketStatus.SOLVED.value, TicketStatus.CLOSED.value}
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat()
+
+
+def _at(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def first_reply_due(priority: str, created_at: datetime) -> datetime:
+    """Calendar first-reply target of the priority (the clock runs while nobody has replied)."""
+    return created_at + timedelta(minutes=SLA_POLICIES[Priority(priority)].first_reply_minutes)
+
+
+@dataclass
+class FloorState:
+    """Applies events to the tables and answers what the router and the wall board ask."""
+
+    tickets: FloorTable
+    agents: FloorTable
+    counters: FloorTable
+
+    # -- applying events --------------------------------------------------------------------
+
+    def apply(self, event: events.EventBase) -> None:
+        if isinstance(event, events.TicketEventBase):
+            self._apply_ticket(event)
+        elif isinstance(event, events.AgentEventBase):
+            self._apply_agent(event)
+
+    def _apply_ticket(self, event: events.TicketEventBase) -> None:
+        ticket_id = event.ticket_id
+        if isinstance(event, events.TicketCreated):
+            self.tickets[ticket_id] = {
+                "priority": event.priority.value,
+                "channel": event.channel.value,
+                "language": event.language,
+                "created_at": _iso(event.occurred_at),
+                "category": None,
+                "confidence": 0.0,
+                "agent_id": None,
+                "status": OPEN,
+                "first_reply_at": None,
+                "routed_at": None,
+            }
+            self._count(f"arrivals:{event.occurred_at:%Y-%m-%dT%H:%M}")
+            return
+        if isinstance(event, events.CsatSubmitted):
+            day = f"{event.occurred_at:%Y-%m-%d}"
+            self._count(f"csat:{day}:total")
+            if event.rating >= 4:
+                self._count(f"csat:{day}:positive")
+            return
+        ticket = self.tickets.get(ticket_id)
+        if ticket is None:
+            return  # created before this floor started keeping state
+        ticket = dict(ticket)
+        if isinstance(event, events.CategoryPredicted):
+            ticket["category"], ticket["confidence"] = event.category, event.confidence
+        elif isinstance(event, events.TicketCategoryConfirmed | events.TicketCategoryCorrected):
+            ticket["category"], ticket["confidence"] = event.category, 1.0
+        elif isinstance(event, events.TicketAssigned):
+            self._release(ticket_id, ticket)
+            ticket["agent_id"], ticket["routed_at"] = event.agent_id, None
+            self._hold(ticket_id, ticket)
+        elif isinstance(event, events.AgentReplied):
+            ticket["first_reply_at"] = ticket["first_reply_at"] or _iso(event.occurred_at)
+            self._bump_handled(event.agent_id, event.occurred_at)
+        elif isinstance(event, events.TicketStatusChanged | events.TicketReopened):
+            status = event.status.value if isinstance(event, events.TicketStatusChanged) else OPEN
+            self._release(ticket_id, ticket)
+            ticket["status"] = status
+            if status == TicketStatus.CLOSED.value:
+                del self.tickets[ticket_id]
+                return
+            self._hold(ticket_id, ticket)
+        self.tickets[ticket_id] = ticket
+
+    def _hold(self, ticket_id: str, ticket: Record) -> None:
+        """An open ticket counts against its agent's capacity."""
+        agent = self.agents.get(ticket["agent_id"] or "")
+        if agent is not None and ticket["status"] == OPEN and ticket_id not in agent["holding"]:
+            self.agents[ticket["agent_id"]] = {**agent, "holding": [*agent["holding"], ticket_id]}
+
+    def _release(self, ticket_id: str, ticket: Record) -> None:
+        agent = self.agents.get(ticket["agent_id"] or "")
+        if agent is not None and ticket_id in agent["holding"]:
+            holding = [held for held in agent["holding"] if held != ticket_id]
+            self.agents[ticket["agent_id"]] = {**agent, "holding": holding}
+
+    def _bump_handled(self, agent_id: str, moment: datetime) -> None:
+        agent = self.agents.get(agent_id)
+        if agent is not None:
+            day = f"{moment:%Y-%m-%d}"
+            handled = agent["handled"] + 1 if agent["handled_day"] == day else 1
+            self.agents[agent_id] = {**agent, "handled": handled, "handled_day": day}
+
+    def _apply_agent(self, event: events.AgentEventBase) -> None:
+        agent = dict(
+            self.agents.get(event.agent_id)
+            or {
+                "status": AgentStatus.OFFLINE.value,
+                "skills": {},
+                "languages": ["en"],
+                "capacity": 0,
+                "holding": [],
+                "handled": 0,
+                "handled_day": "",
+                "status_since": _iso(event.occurred_at),
+            }
+        )
+        if isinstance(event, events.AgentStatusChanged):
+            agent["status"], agent["status_since"] = event.status.value, _iso(event.occurred_at)
+        elif isinstance(event, events.AgentCapacityChanged):
+            agent["capacity"] = event.capacity
+        elif isinstance(event, events.AgentSkillsChanged):
+            agent["skills"], agent["languages"] = dict(event.skills), list(event.languages)
+        self.agents[event.agent_id] = agent
+
+    def _count(self, key: str) -> None:
+        self.counters[key] = {"n": (self.counters.get(key) or {"n": 0})["n"] + 1}
+
+    def mark_routed(self, ticket_ids: Iterable[str], now: datetime) -> None:
+        """Routed tickets wait for their assignment and are not routed again meanwhile."""
+        for ticket_id in ticket_ids:
+            if ticket_id in self.tickets:
+                self.tickets[ticket_id] = {**self.tickets[ticket_id], "routed_at": _iso(now)}
+
+    def forget_counters_before(self, moment: datetime) -> None:
+        for key in [k for k in self.counters if k.split(":")[1] < f"{moment:%Y-%m-%d}"]:
+            del self.counters[key]
+
+    # -- what the router needs --------------------------------------------------------------
+
+    def waiting(self, now: datetime, reroute_after: timedelta) -> list[WaitingTicket]:
+        """Open tickets without an agent who can work them: never assigned, or their agent left,
+        and not routed within ``reroute_after``."""
+        waiting = []
+        for ticket_id, ticket in self.tickets.items():
+            if ticket["status"] != OPEN or self._is_with_agent(ticket):
+                continue
+            if ticket["routed_at"] and now - _at(ticket["routed_at"]) < reroute_after:
+                continue
+            created_at = _at(ticket["created_at"])
+            waiting.append(
+                WaitingTicket(
+                    ticket_id=ticket_id,
+                    category=ticket["category"],
+                    category_confidence=ticket["confidence"] if ticket["category"] else 0.0,
+                    priority=Priority(ticket["priority"]),
+                    language=ticket["language"],
+                    created_at=created_at,
+                    sla_due_at=first_reply_due(ticket["priority"], created_at),
+                    channel=Channel(ticket["channel"]),
+                )
+            )
+        return waiting
+
+    def _is_with_agent(self, ticket: Record) -> bool:
+        """Assigned to an agent who is online or away (not offline), so they will get to it."""
+        agent = self.agents.get(ticket["agent_id"] or "")
+        return agent is not None and agent["status"] != AgentStatus.OFFLINE.value
+
+    def agent_states(self, now: datetime) -> list[AgentState]:
+        today = f"{now:%Y-%m-%d}"
+        return [
+            AgentState(
+                agent_id=agent_id,
+                status=AgentStatus(agent["status"]),
+                skills=agent["skills"],
+                languages=frozenset(agent["languages"]),
+                capacity=agent["capacity"],
+                load=len(agent["holding"]),
+                handled_today=agent["handled"] if agent["handled_day"] == today else 0,
+            )
+            for agent_id, agent in self.agents.items()
+        ]

@@ -1,0 +1,94 @@
+"""Closed loop on the real broker and database: the simulator runs live, the worker keeps the floor,
+routes its waiting tickets, and the wall board's live tables follow."""
+
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+from cxa import db
+from tests.integration.processes import wait_for, worker
+
+pytestmark = pytest.mark.integration
+
+
+def _one(url: str, sql: str, *params: object) -> tuple:
+    with db.connect(url) as conn:
+        row = conn.execute(sql, params).fetchone()
+    assert row is not None
+    return tuple(row)
+
+
+def test_the_router_assigns_live_tickets_and_the_board_is_fresh(
+    stack, database_url: str, tmp_path: Path
+) -> None:
+    seed = 200_000 + uuid.uuid4().int % 100_000
+    env = {
+        **os.environ,
+        "KAFKA_BOOTSTRAP_SERVERS": stack.bootstrap_servers,
+        "DATABASE_URL": database_url,
+        "CXA_WORKER_APP_ID": f"cxa-floor-{seed}",
+        "CXA_WORKER_DATA_DIR": str(tmp_path / "worker"),
+        "CXA_WORKER_SESSION_TIMEOUT_SECONDS": "6",
+        "CXA_WORKER_CATEGORIZER_ENABLED": "false",
+        "CXA_SIM_SEED": str(seed),
+        "CXA_SIM_CUSTOMERS": "500",
+        "CXA_SIM_AGENTS": "40",
+        "CXA_SIM_TICKETS_PER_DAY": "30000",
+        "CXA_SIM_SHIFT_STARTS": "[0, 4, 8, 12, 16, 20]",
+        "CXA_SIM_ROUTE_TIMEOUT_SECONDS": "300",
+    }
+    prefix = f"L{seed}.%"
+    with worker(env, tmp_path / "worker.log"):
+        simulator = subprocess.Popen(
+            [sys.executable, "-m", "cxa", "simulate", "live", "--speed", "30", "--minutes", "240"],
+            env=env,
+            stdout=(tmp_path / "sim.log").open("wb"),
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_for(
+                lambda: (
+                    _one(
+                        database_url,
+                        "SELECT count(*) FROM raw.ticket_events WHERE event_type ="
+                        " 'ticket.assigned' AND ticket_id LIKE %s AND payload->>'policy' LIKE"
+                        " 'router:%%'",
+                        prefix,
+                    )[0]
+                    >= 5
+                ),
+                timeout=240,
+                what="five live tickets assigned by the router",
+            )
+            wait_for(
+                lambda: (
+                    _one(
+                        database_url,
+                        "SELECT count(*) FROM live.floor_summary WHERE"
+                        " updated_at > now() - interval '3 seconds' AND agents_online > 0",
+                    )[0]
+                    == 1
+                ),
+                timeout=30,
+                what="a fresh wall board",
+            )
+        finally:
+            simulator.terminate()
+            simulator.wait(timeout=60)
+    decisions = _one(
+        database_url,
+        "SELECT count(*), min(solver_ms) >= 0, bool_and(score_parts ? 'skill')"
+        " FROM raw.routing_decisions WHERE ticket_id LIKE %s",
+        prefix,
+    )
+    assert decisions[0] >= 5
+    assert decisions[1:] == (True, True)
+    agents = _one(database_url, "SELECT count(*), sum(capacity) FROM live.agent_load")
+    assert agents[0] >= 40
+    assert agents[1] > 0
+    feed = _one(database_url, "SELECT count(*) FROM live.routing_feed")
+    assert feed[0] >= 5

@@ -1,0 +1,217 @@
+"""The pure categoriser: it learns, grows new categories, abstains, checkpoints and monitors."""
+
+import csv
+import doctest
+import importlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from stream_processors.categorizer import (
+    Categorizer,
+    CategorizerConfig,
+    CorruptCheckpoint,
+    PassiveAggressiveClassifier,
+    QualityMonitor,
+    TextPreparer,
+    dump,
+    evaluate,
+    load,
+    macro_f1,
+    stratified_split,
+)
+from stream_processors.categorizer_cli import app as categorizer_app
+
+BANKING77 = Path(__file__).resolve().parents[3] / "shared" / "data" / "banking77" / "train.csv"
+
+COLUMNS = ["--text-col", "body", "--label-col", "label"]
+MODULES = [
+    "checkpoint",
+    "evaluation",
+    "features",
+    "model",
+    "monitoring",
+    "pending",
+    "pipeline",
+    "reservoir",
+    "text",
+]
+
+
+@pytest.fixture(scope="module")
+def preparer() -> TextPreparer:
+    return TextPreparer()
+
+
+@pytest.fixture(scope="module")
+def banking_sample() -> list[tuple[str, str]]:
+    if not BANKING77.exists():
+        pytest.skip(f"{BANKING77} is not there")
+    with BANKING77.open(newline="") as handle:
+        rows = [(row["text"], row["category"]) for row in csv.DictReader(handle)]
+    keep = sorted({label for _, label in rows})[:15]
+    return [row for row in rows if row[1] in keep]
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_docstring_examples_run(module: str) -> None:
+    result = doctest.testmod(importlib.import_module(f"stream_processors.categorizer.{module}"))
+    assert result.failed == 0
+
+
+def test_it_learns_banking_intents_in_one_pass(preparer, banking_sample) -> None:
+    train, test = stratified_split(banking_sample, 0.2, seed=3)
+    report = evaluate(Categorizer(preparer=preparer), train, test, batch_size=16)
+    assert report.categories == 15
+    assert report.train_examples + report.test_examples == len(banking_sample)
+    # chance is 1/15; one pass over ~1,500 examples must do far better
+    assert report.heldout_accuracy > 0.8
+    assert report.macro_f1 > 0.8
+    assert 0.5 < report.prequential_accuracy < report.heldout_accuracy + 0.1
+
+
+def test_new_categories_can_appear_at_any_time(preparer) -> None:
+    categorizer = Categorizer(CategorizerConfig(reservoir_size=50), preparer=preparer)
+    words = [
+        "card",
+        "transfer",
+        "refund",
+        "pin",
+        "cash",
+        "fee",
+        "rate",
+        "app",
+        "topup",
+        "limit",
+        "visa",
+        "iban",
+    ]
+    for name in words[:2]:
+        categorizer.learn_texts([f"question about my {name}"] * 3, [name] * 3)
+    assert categorizer.classes == ["card", "transfer"]
+    for name in words[2:]:  # past the model's initial capacity of 8 columns
+        categorizer.learn_texts([f"question about my {name}", f"{name} {name} problem"], [name, name])
+    assert categorizer.classes == words
+    predicted = [p.category for p in categorizer.predict_texts([f"my {name} problem" for name in words])]
+    assert predicted == words
+
+
+def test_it_abstains_below_the_threshold(preparer) -> None:
+    categorizer = Categorizer(preparer=preparer)
+    [nothing_yet] = categorizer.predict_texts(["anything"], threshold=0.5)
+    assert nothing_yet.category is None
+    assert nothing_yet.top == []
+    categorizer.learn_texts(["card lost", "transfer failed", "refund please"], ["card", "transfer", "refund"])
+    [vague] = categorizer.predict_texts(["hello there"], threshold=0.99)
+    assert vague.category is None
+    assert vague.best in {"card", "transfer", "refund"}
+    assert len(vague.top) == 3
+    assert vague.top == sorted(vague.top, key=lambda item: -item[1])
+    [sure] = categorizer.predict_texts(["card lost"], threshold=0.0)
+    assert sure.category == "card"
+
+
+def test_river_one_at_a_time_interface() -> None:
+    model = PassiveAggressiveClassifier(n_features=16)
+    for _ in range(3):
+        model.learn_one({1: 1.0, 2: 0.5}, "a")
+        model.learn_one({3: 1.0}, "b")
+    assert model.predict_one({1: 1.0}) == "a"
+    probabilities = model.predict_proba_one({3: 1.0})
+    assert set(probabilities) == {"a", "b"}
+    assert probabilities["b"] > 0.5
+    assert sum(probabilities.values()) == pytest.approx(1.0)
+
+
+def _trained(preparer: TextPreparer, sample: list[tuple[str, str]]) -> Categorizer:
+    categorizer = Categorizer(CategorizerConfig(reservoir_size=200), preparer=preparer)
+    for start in range(0, 400, 20):
+        batch = sample[start : start + 20]
+        categorizer.learn_texts([t for t, _ in batch], [label for _, label in batch])
+    return categorizer
+
+
+def test_checkpoint_round_trip_restores_everything(preparer, banking_sample) -> None:
+    stream = stratified_split(banking_sample, 0.2, seed=5)[0]
+    original = _trained(preparer, stream)
+    restored = load(dump(original), preparer)
+    assert restored.classes == original.classes
+    assert restored.examples_learned == original.examples_learned == 400
+    assert restored.reservoir.labels == original.reservoir.labels
+    texts = [t for t, _ in stream[400:500]]
+    assert [p.top for p in restored.predict_texts(texts)] == [p.top for p in original.predict_texts(texts)]
+    # both continue identically: same weights, document frequencies and rehearsal draws
+    more = stream[500:540]
+    for model in (original, restored):
+        model.learn_texts([t for t, _ in more], [label for _, label in more])
+    np.testing.assert_array_equal(restored.model.weights, original.model.weights)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda blob: blob[:-10] + bytes(10),  # payload bytes changed
+        lambda blob: blob[: len(blob) // 2],  # truncated
+        lambda blob: b"X" + blob[1:],  # not a checkpoint
+        lambda blob: blob[:30] + b"{" + blob[31:],  # header damaged
+    ],
+)
+def test_a_corrupt_checkpoint_is_refused(preparer, damage) -> None:
+    categorizer = Categorizer(preparer=preparer)
+    categorizer.learn_texts(["card lost", "transfer failed"], ["card", "transfer"])
+    blob = dump(categorizer)
+    with pytest.raises(CorruptCheckpoint):
+        load(damage(blob), preparer)
+
+
+def test_monitor_counts_per_category_and_detects_drift() -> None:
+    monitor = QualityMonitor(window=100)
+    for _ in range(600):
+        monitor.observe("card", False, "card")
+    first = monitor.report()
+    assert first.rolling_accuracy == 1.0
+    assert first.categories["card"].true_positives == 600
+    assert first.alarms == []
+    for _ in range(300):
+        monitor.observe("card", False, "transfer")
+    monitor.observe(None, True, "refund")
+    second = monitor.report()
+    assert second.rolling_accuracy == 0.0
+    assert second.rolling_coverage == pytest.approx(0.99)
+    assert second.categories["card"].false_positives == 300
+    assert second.categories["transfer"].false_negatives == 300
+    assert second.categories["refund"].false_negatives == 1
+    assert second.alarms, "ADWIN should flag the jump in the error rate"
+    assert second.alarms[0].error_rate > 0.1
+
+
+def test_macro_f1_counts_abstentions_as_misses() -> None:
+    assert macro_f1(["a", "b"], ["a", "b"]) == 1.0
+    assert macro_f1(["a", "b"], ["a", None]) == pytest.approx((1.0 + 0.0) / 2)
+
+
+def test_evaluate_command_reports_json(tmp_path, banking_sample) -> None:
+    runner = CliRunner()
+    source = tmp_path / "all.csv"
+    with source.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["body", "label"])
+        writer.writerows(banking_sample[:600])
+    train, test = tmp_path / "train.csv", tmp_path / "test.csv"
+    split = runner.invoke(
+        categorizer_app,
+        ["split", str(source), "--train-out", str(train), "--test-out", str(test), *COLUMNS],
+    )
+    assert split.exit_code == 0, split.output
+    result = runner.invoke(
+        categorizer_app,
+        ["evaluate", "--train", str(train), "--test", str(test), *COLUMNS, "--json"],
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["train_examples"] + report["test_examples"] == 600
+    assert report["heldout_accuracy"] > 0.3
+    assert set(report) >= {"prequential_accuracy", "heldout_accuracy", "macro_f1", "docs_per_second"}

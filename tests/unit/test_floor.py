@@ -1,0 +1,137 @@
+"""The floor's state and board, from events (pure: no Faust, no database)."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from cxa import events
+from stream_processors.floor import FloorState, board
+from stream_processors.routing import Policy, route
+
+T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+
+
+def _state() -> FloorState:
+    return FloorState({}, {}, {})
+
+
+def _agent(state: FloorState, agent_id: str, status: str = "online", capacity: int = 2) -> None:
+    state.apply(
+        events.AgentSkillsChanged(agent_id=agent_id, occurred_at=T0, skills={"refund": 0.9}, languages=["en"])
+    )
+    state.apply(events.AgentCapacityChanged(agent_id=agent_id, occurred_at=T0, capacity=capacity))
+    state.apply(events.AgentStatusChanged(agent_id=agent_id, occurred_at=T0, status=status))
+
+
+def _created(state: FloorState, ticket_id: str, minutes: float = 0, priority: str = "normal") -> None:
+    state.apply(
+        events.TicketCreated(
+            ticket_id=ticket_id,
+            occurred_at=T0 + timedelta(minutes=minutes),
+            customer_id="C1",
+            channel="email",
+            priority=priority,
+            subject="s",
+            body="b",
+        )
+    )
+
+
+def test_new_tickets_wait_and_assigned_ones_count_against_capacity() -> None:
+    state = _state()
+    _agent(state, "A1")
+    _created(state, "T1")
+    _created(state, "T2", minutes=1)
+    assert [t.ticket_id for t in state.waiting(T0, timedelta(seconds=10))] == ["T1", "T2"]
+    state.apply(events.TicketAssigned(ticket_id="T1", occurred_at=T0, agent_id="A1"))
+    assert [t.ticket_id for t in state.waiting(T0, timedelta(seconds=10))] == ["T2"]
+    (agent,) = state.agent_states(T0)
+    assert (agent.load, agent.capacity) == (1, 2)
+    state.apply(events.TicketStatusChanged(ticket_id="T1", occurred_at=T0, status="pending"))
+    assert state.agent_states(T0)[0].load == 0  # waiting on the customer frees the agent
+    state.apply(events.TicketStatusChanged(ticket_id="T1", occurred_at=T0, status="open"))
+    assert state.agent_states(T0)[0].load == 1
+    state.apply(events.TicketStatusChanged(ticket_id="T1", occurred_at=T0, status="closed"))
+    assert "T1" not in state.tickets
+    assert state.agent_states(T0)[0].load == 0
+
+
+def test_a_ticket_whose_agent_goes_offline_waits_again() -> None:
+    state = _state()
+    _agent(state, "A1")
+    _created(state, "T1")
+    state.apply(events.TicketAssigned(ticket_id="T1", occurred_at=T0, agent_id="A1"))
+    state.apply(events.AgentStatusChanged(agent_id="A1", occurred_at=T0, status="away"))
+    assert state.waiting(T0, timedelta(0)) == []
+    state.apply(events.AgentStatusChanged(agent_id="A1", occurred_at=T0, status="offline"))
+    assert [t.ticket_id for t in state.waiting(T0, timedelta(0))] == ["T1"]
+
+
+def test_routed_tickets_are_not_routed_again_until_the_assignment_is_late() -> None:
+    state = _state()
+    _created(state, "T1")
+    state.mark_routed(["T1"], T0)
+    assert state.waiting(T0 + timedelta(seconds=5), timedelta(seconds=10)) == []
+    assert len(state.waiting(T0 + timedelta(seconds=11), timedelta(seconds=10))) == 1
+
+
+def test_predictions_and_labels_set_the_category() -> None:
+    state = _state()
+    _created(state, "T1")
+    state.apply(
+        events.CategoryPredicted(
+            ticket_id="T1",
+            occurred_at=T0,
+            category="refund",
+            confidence=0.7,
+            top=[("refund", 0.7)],
+            model_version="m1",
+            latency_ms=1.0,
+        )
+    )
+    (ticket,) = state.waiting(T0, timedelta(0))
+    assert (ticket.category, ticket.category_confidence) == ("refund", 0.7)
+    state.apply(
+        events.TicketCategoryCorrected(ticket_id="T1", occurred_at=T0, agent_id="A1", category="card_arrival")
+    )
+    (ticket,) = state.waiting(T0, timedelta(0))
+    assert (ticket.category, ticket.category_confidence) == ("card_arrival", 1.0)
+
+
+def test_the_router_assigns_the_floors_waiting_tickets() -> None:
+    state = _state()
+    _agent(state, "A1", capacity=1)
+    _agent(state, "A2", status="offline")
+    _created(state, "T1", priority="low")
+    _created(state, "T2", priority="urgent")
+    now = T0 + timedelta(minutes=2)
+    decisions = route(state.waiting(now, timedelta(0)), state.agent_states(now), now, Policy.OPTIMIZER)
+    assert [(d.ticket_id, d.agent_id) for d in decisions] == [("T2", "A1")]
+
+
+def test_the_board_counts_what_the_wall_shows() -> None:
+    state = _state()
+    _agent(state, "A1")
+    _agent(state, "A2", status="away")
+    for number in range(5):
+        _created(state, f"T{number}", minutes=number, priority="urgent" if number == 0 else "normal")
+    state.apply(events.TicketAssigned(ticket_id="T1", occurred_at=T0, agent_id="A1"))
+    state.apply(events.AgentReplied(ticket_id="T1", occurred_at=T0 + timedelta(minutes=3), agent_id="A1"))
+    for rating in (5, 4, 2):
+        state.apply(events.CsatSubmitted(ticket_id="T9", occurred_at=T0, rating=rating))
+    now = T0 + timedelta(minutes=5, seconds=30)
+    wall = board(state, now, at_risk_within=timedelta(minutes=30))
+    assert wall.waiting == 4
+    assert wall.backlog == 5
+    assert wall.oldest_waiting_at == T0
+    assert wall.arrivals_last_minute == 1  # 10:04, the last complete minute
+    assert wall.arrivals_last_hour == 5
+    assert (wall.csat_positive_today, wall.csat_total_today) == (2, 3)
+    assert [(q.category, q.priority, q.waiting) for q in wall.queues] == [
+        ("uncategorised", "normal", 3),
+        ("uncategorised", "urgent", 1),
+    ]
+    (risk,) = wall.at_risk  # urgent: 30 minutes to first reply, 24.5 left
+    assert risk.ticket_id == "T0"
+    assert risk.minutes_left == pytest.approx(24.5)
+    assert [(a.agent_id, a.status, a.load) for a in wall.agents] == [("A1", "online", 1), ("A2", "away", 0)]
