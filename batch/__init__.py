@@ -1,0 +1,1 @@
+"""Batch: dbt transformations, Prophet forecasts with backtests, staffing plans, the nightly job."""

@@ -1,0 +1,185 @@
+"""The batch side's I/O edge: read history from the marts, write forecasts and staffing to the marts.
+
+Every output table is keyed by the run date: a re-run of the same day replaces that day's rows in
+one transaction, so the nightly job is safe to repeat.
+"""
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from typing import Any
+
+import pandas as pd
+import psycopg
+
+DDL = (
+    """
+    CREATE TABLE IF NOT EXISTS marts.ticket_volume_forecast (
+        run_date        date        NOT NULL,
+        run_at          timestamptz NOT NULL,
+        model_version   text        NOT NULL,
+        method          text        NOT NULL,
+        queue_type      text        NOT NULL,
+        queue           text        NOT NULL,
+        grain           text        NOT NULL,
+        period_at       timestamptz NOT NULL,
+        yhat            double precision NOT NULL,
+        yhat_lower      double precision NOT NULL,
+        yhat_upper      double precision NOT NULL,
+        interval_width  double precision NOT NULL,
+        PRIMARY KEY (run_date, queue_type, queue, grain, period_at)
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS marts.forecast_backtest (
+        run_date        date        NOT NULL,
+        run_at          timestamptz NOT NULL,
+        model_version   text        NOT NULL,
+        queue_type      text        NOT NULL,
+        queue           text        NOT NULL,
+        grain           text        NOT NULL,
+        method          text        NOT NULL,
+        horizon         integer     NOT NULL,
+        folds           integer     NOT NULL,
+        points          integer     NOT NULL,
+        mape            double precision,
+        mase            double precision NOT NULL,
+        coverage        double precision NOT NULL,
+        beats_baseline  boolean     NOT NULL,
+        PRIMARY KEY (run_date, queue_type, queue, grain, method)
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS marts.staffing_requirements (
+        run_date                date        NOT NULL,
+        run_at                  timestamptz NOT NULL,
+        channel                 text        NOT NULL,
+        period_at               timestamptz NOT NULL,
+        model                   text        NOT NULL,
+        forecast_arrivals       double precision NOT NULL,
+        aht_seconds             double precision NOT NULL,
+        workload_erlangs        double precision NOT NULL,
+        agents_on_queue         integer     NOT NULL,
+        agents_required         integer     NOT NULL,
+        expected_service_level  double precision,
+        expected_wait_seconds   double precision,
+        expected_occupancy      double precision NOT NULL,
+        PRIMARY KEY (run_date, channel, period_at)
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS marts.staffing_gap (
+        run_date          date        NOT NULL,
+        run_at            timestamptz NOT NULL,
+        period_at         timestamptz NOT NULL,
+        hour_of_week      integer     NOT NULL,
+        agents_required   integer     NOT NULL,
+        agents_scheduled  integer     NOT NULL,
+        agents_planned    integer     NOT NULL,
+        gap               integer     NOT NULL,
+        PRIMARY KEY (run_date, period_at)
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS marts.shift_plan (
+        run_date          date        NOT NULL,
+        run_at            timestamptz NOT NULL,
+        hour_of_week      integer     NOT NULL,
+        shift_starts      integer     NOT NULL,
+        agents_on_shift   integer     NOT NULL,
+        agents_required   integer     NOT NULL,
+        shift_hours       integer     NOT NULL,
+        total_cost        double precision NOT NULL,
+        solver_status     text        NOT NULL,
+        PRIMARY KEY (run_date, hour_of_week)
+    )
+    """,
+)
+
+FORECAST_COLUMNS = (
+    "run_date", "run_at", "model_version", "method", "queue_type", "queue", "grain", "period_at",
+    "yhat", "yhat_lower", "yhat_upper", "interval_width",
+)  # fmt: skip
+BACKTEST_COLUMNS = (
+    "run_date", "run_at", "model_version", "queue_type", "queue", "grain", "method", "horizon",
+    "folds", "points", "mape", "mase", "coverage", "beats_baseline",
+)  # fmt: skip
+REQUIREMENT_COLUMNS = (
+    "run_date", "run_at", "channel", "period_at", "model", "forecast_arrivals", "aht_seconds",
+    "workload_erlangs", "agents_on_queue", "agents_required", "expected_service_level",
+    "expected_wait_seconds", "expected_occupancy",
+)  # fmt: skip
+GAP_COLUMNS = (
+    "run_date", "run_at", "period_at", "hour_of_week", "agents_required", "agents_scheduled",
+    "agents_planned", "gap",
+)  # fmt: skip
+SHIFT_COLUMNS = (
+    "run_date", "run_at", "hour_of_week", "shift_starts", "agents_on_shift", "agents_required",
+    "shift_hours", "total_cost", "solver_status",
+)  # fmt: skip
+
+
+def ensure_tables(conn: psycopg.Connection) -> None:
+    for statement in DDL:
+        conn.execute(statement)
+
+
+def replace_rows(
+    conn: psycopg.Connection,
+    table: str,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    run_date: date,
+    scope: dict[str, str] | None = None,
+) -> int:
+    """Delete the run date's rows (within ``scope``) and insert ``rows``, in the caller's transaction."""
+    conditions = ["run_date = %s", *(f"{column} = %s" for column in (scope or {}))]
+    conn.execute(
+        f"DELETE FROM marts.{table} WHERE {' AND '.join(conditions)}",
+        [run_date, *(scope or {}).values()],
+    )
+    count = 0
+    with conn.cursor().copy(f"COPY marts.{table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+            count += 1
+    return count
+
+
+def hourly_volume(
+    conn: psycopg.Connection, queue_type: str, since: datetime, until: datetime
+) -> pd.DataFrame:
+    """Tickets created per hour per queue in [since, until): columns hour_at, queue, tickets."""
+    if queue_type not in ("channel", "category"):
+        raise ValueError(f"queue type must be channel or category, not {queue_type!r}")
+    rows = conn.execute(
+        f"SELECT hour_at, {queue_type} AS queue, sum(tickets_created)::float AS tickets"
+        " FROM marts.ticket_volume_hourly WHERE hour_at >= %s AND hour_at < %s GROUP BY 1, 2 ORDER BY 1",
+        (since, until),
+    ).fetchall()
+    return pd.DataFrame(rows, columns=["hour_at", "queue", "tickets"])
+
+
+def last_volume_hour(conn: psycopg.Connection) -> datetime | None:
+    row = conn.execute("SELECT max(hour_at) FROM marts.ticket_volume_hourly").fetchone()
+    return row[0] if row else None
+
+
+def scheduled_agents(conn: psycopg.Connection) -> list[int]:
+    """Agents the roster schedules per hour of the week (168 values, Monday 00:00 UTC first)."""
+    rows = conn.execute(
+        "SELECT hour_of_week, scheduled_agents FROM marts.scheduled_agents_hourly ORDER BY hour_of_week"
+    ).fetchall()
+    schedule = [0] * 168
+    for hour, agents in rows:
+        schedule[hour] = int(agents)
+    return schedule
+
+
+def channel_forecast(conn: psycopg.Connection, run_date: date) -> pd.DataFrame:
+    """The run's hourly forecast per channel: columns channel, period_at, yhat."""
+    rows = conn.execute(
+        "SELECT queue, period_at, yhat FROM marts.ticket_volume_forecast"
+        " WHERE run_date = %s AND queue_type = 'channel' AND grain = 'hour' ORDER BY queue, period_at",
+        (run_date,),
+    ).fetchall()
+    return pd.DataFrame(rows, columns=["channel", "period_at", "yhat"])

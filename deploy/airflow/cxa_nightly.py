@@ -1,0 +1,38 @@
+"""Airflow DAG: the cxa nightly job as three tasks, dbt -> forecasts -> staffing.
+
+Each task runs the same step as `cxa batch nightly` (`cxa batch nightly --steps <step>`), measured
+at the end of the run's data interval, so a backfilled or re-run date rebuilds that date's rows.
+The workers need the cxa package installed (the cxa image) and DATABASE_URL in their environment;
+CXA_COMMAND names the executable if it is not `cxa` on the PATH.
+"""
+
+import os
+from datetime import UTC, datetime, timedelta
+
+from airflow import DAG
+from airflow.operators.bash import BashOperator
+
+CXA = os.environ.get("CXA_COMMAND", "cxa")
+STEPS = ("dbt", "forecasts", "staffing")
+AS_OF = "{{ data_interval_end.isoformat() }}"
+
+with DAG(
+    dag_id="cxa_nightly",
+    description="dbt build, then forecasts with backtests, then staffing recommendations",
+    schedule="30 2 * * *",
+    start_date=datetime(2026, 1, 1, tzinfo=UTC),
+    catchup=False,
+    max_active_runs=1,
+    default_args={"retries": 1, "retry_delay": timedelta(minutes=5)},
+    tags=["cxa", "batch"],
+) as dag:
+    previous = None
+    for step in STEPS:
+        task = BashOperator(
+            task_id=step,
+            bash_command=f"{CXA} batch nightly --steps {step} --as-of '{AS_OF}'",
+            execution_timeout=timedelta(minutes=30),
+        )
+        if previous is not None:
+            previous >> task
+        previous = task

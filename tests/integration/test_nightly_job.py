@@ -1,0 +1,124 @@
+"""`cxa batch nightly` end to end on a real PostgreSQL: dbt, forecasts, staffing; re-run; failure."""
+
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from batch.raw_loader import load_history
+from batch.synthetic import generate_history
+from cxa import db
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+AS_OF = "2026-03-12T00:00:00+00:00"
+TABLES = (
+    "ticket_volume_forecast",
+    "forecast_backtest",
+    "staffing_requirements",
+    "staffing_gap",
+    "shift_plan",
+)
+
+
+def nightly(database_url: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "CXA_DBT_TARGET_DIR": str(tmp_path / "dbt"),
+        "CXA_BACKTEST_FOLDS": "2",
+        "CXA_FORECAST_SAMPLES": "50",
+        "CXA_SOLVER_SECONDS": "20",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "cxa", "batch", "nightly", "--as-of", AS_OF],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+def counts(database_url: str) -> dict[str, int]:
+    with db.connect(database_url) as conn:
+        return {
+            table: (conn.execute(f"SELECT count(*) FROM marts.{table}").fetchone() or (0,))[0]
+            for table in TABLES
+        }
+
+
+def test_nightly_builds_marts_forecasts_and_staffing_and_is_safe_to_rerun(
+    database_url: str, tmp_path: Path
+) -> None:
+    load_history(database_url, generate_history(date(2026, 1, 1), 70, 30, seed=5))
+
+    first = nightly(database_url, tmp_path)
+    assert first.returncode == 0, first.stdout + first.stderr
+    for step in ("[1/3] dbt done", "[2/3] forecasts done", "[3/3] staffing done", "total"):
+        assert step in first.stdout
+
+    with db.connect(database_url) as conn:
+        queues = conn.execute(
+            "SELECT queue_type, count(DISTINCT queue), count(*) FILTER (WHERE grain = 'hour'),"
+            " count(*) FILTER (WHERE grain = 'day'), min(model_version), bool_and(yhat_lower <= yhat"
+            " AND yhat <= yhat_upper AND yhat_lower >= 0), min(period_at)"
+            " FROM marts.ticket_volume_forecast GROUP BY queue_type ORDER BY queue_type"
+        ).fetchall()
+        backtests = conn.execute(
+            "SELECT method, count(*), bool_and(mase >= 0 AND coverage BETWEEN 0 AND 1)"
+            " FROM marts.forecast_backtest GROUP BY method ORDER BY method"
+        ).fetchall()
+        real_time = conn.execute(
+            "SELECT min(expected_service_level), max(expected_occupancy), count(*)"
+            " FROM marts.staffing_requirements WHERE channel IN ('chat', 'phone') AND forecast_arrivals > 0"
+        ).fetchone()
+        models = dict(conn.execute("SELECT channel, min(model) FROM marts.staffing_requirements GROUP BY 1"))
+        uncovered = conn.execute(
+            "SELECT count(*) FROM marts.shift_plan WHERE agents_on_shift < agents_required"
+        ).fetchone()
+        gap = conn.execute(
+            "SELECT bool_and(gap = agents_required - agents_scheduled), count(*) FROM marts.staffing_gap"
+        ).fetchone()
+    assert [row[:4] for row in queues] == [
+        ("category", 5, 5 * 14 * 24, 5 * 14),
+        ("channel", 5, 5 * 14 * 24, 5 * 14),
+    ]
+    assert all(row[4].startswith("ensemble/prophet-") and row[5] for row in queues)
+    assert str(queues[0][6]) >= "2026-03-11"  # forecasts start after the history
+    assert [(method, count) for method, count, _ in backtests] == [
+        ("ensemble", 10),
+        ("prophet", 10),
+        ("seasonal_naive", 10),
+    ]
+    assert all(valid for _, _, valid in backtests)
+    assert real_time is not None
+    assert real_time[0] >= 0.8  # Erlang C meets the 80% target in every hour with calls
+    assert real_time[1] <= 0.85  # ... within the maximum occupancy
+    assert models == {
+        "chat": "erlang_c",
+        "phone": "erlang_c",
+        "email": "backlog",
+        "web": "backlog",
+        "social": "backlog",
+    }
+    assert uncovered == (0,)
+    assert gap == (True, 168)
+
+    before = counts(database_url)
+    again = nightly(database_url, tmp_path)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert counts(database_url) == before  # the same day's rows are replaced, not duplicated
+
+
+def test_nightly_fails_clearly_and_non_zero(database_url: str, tmp_path: Path) -> None:
+    missing = database_url.rsplit("/", 1)[0] + "/no_such_database"
+    result = nightly(missing, tmp_path)
+    assert result.returncode == 1
+    assert "step 'dbt' failed" in result.stderr
+    assert "[1/3] dbt ..." in result.stdout

@@ -1,0 +1,110 @@
+"""Forecasts and rolling-origin backtests on small synthetic series, and the backtest command."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from batch.backtest import BASELINE, coverage, mape, naive_scale, origins, rolling_origin
+from batch.forecast import ForecastConfig, combine, forecast, normalise_freq, regular_series, seasonal_naive
+from batch.series import read_series
+from cxa.cli import app
+
+WEEK = np.array([100, 110, 105, 95, 90, 30, 20], dtype=float)
+
+
+def weekly_series(weeks: int, noise: float = 0.0, seed: int = 1) -> pd.Series:
+    rng = np.random.default_rng(seed)
+    values = np.tile(WEEK, weeks) + rng.normal(0, noise, 7 * weeks)
+    index = pd.date_range("2025-01-06", periods=7 * weeks, freq="D", tz="UTC")  # a Monday
+    return pd.Series(values.clip(min=0), index=index)
+
+
+def test_seasonal_naive_repeats_last_week_with_an_interval() -> None:
+    history = weekly_series(4, noise=5)
+    result = seasonal_naive(history, 10, ForecastConfig(freq="D"))
+    assert list(result.index) == list(
+        pd.date_range(history.index[-1] + pd.Timedelta(days=1), periods=10, freq="D")
+    )
+    assert np.allclose(result["yhat"].to_numpy()[:7], history.to_numpy()[-7:])
+    assert (result["yhat_lower"] <= result["yhat"]).all()
+    assert (result["yhat"] <= result["yhat_upper"]).all()
+    assert (result >= 0).all().all()
+
+
+def test_metrics() -> None:
+    actual = np.array([10.0, 0.0, 20.0])
+    assert mape(actual, np.array([11.0, 5.0, 18.0])) == pytest.approx(0.1)  # zero actual skipped
+    assert coverage(actual, actual - 1, actual + 1) == 1.0
+    assert naive_scale(np.tile(WEEK, 3), 7) == 1.0  # a perfectly seasonal history: scale floor
+    assert origins(100, 10, 3, 10, 20) == [70, 80, 90]
+    with pytest.raises(ValueError, match="too short"):
+        origins(20, 10, 3, 10, 15)
+
+
+def test_backtest_of_a_pure_weekly_pattern_scores_the_baseline_perfectly() -> None:
+    report = rolling_origin(weekly_series(8), 7, ForecastConfig(freq="D"), folds=3, methods=(BASELINE,))
+    score = report.score(BASELINE)
+    assert (score.mase, score.mape, score.coverage) == (0.0, 0.0, 1.0)
+    assert (report.folds, score.points) == (3, 21)
+
+
+def test_prophet_and_ensemble_forecast_a_noisy_weekly_series() -> None:
+    history = weekly_series(10, noise=4)
+    config = ForecastConfig(freq="D", uncertainty_samples=50, holidays_country=None)
+    prophet = forecast(history, 14, config, "prophet")
+    naive = forecast(history, 14, config, BASELINE)
+    ensemble = forecast(history, 14, config, "ensemble")
+    assert len(prophet) == 14
+    assert ((prophet["yhat_lower"] <= prophet["yhat"]) & (prophet["yhat"] <= prophet["yhat_upper"])).all()
+    # Prophet learns the weekly shape: weekdays well above weekends.
+    assert prophet["yhat"].iloc[:5].min() > prophet["yhat"].iloc[5:7].max()
+    # Point forecasts are deterministic (the intervals are sampled).
+    assert np.allclose(ensemble["yhat"], combine(prophet, naive, 0.5)["yhat"])
+    with pytest.raises(ValueError, match="unknown method"):
+        forecast(history, 3, config, "arima")
+
+
+def test_regular_series_fills_gaps_and_normalises_frequency() -> None:
+    stamps = pd.to_datetime(["2026-01-01 10:15", "2026-01-01 10:45", "2026-01-01 13:00"]).tz_localize("UTC")
+    series = regular_series(pd.Series(1.0, index=stamps), "H")
+    assert series.tolist() == [2.0, 0.0, 0.0, 1.0]
+    assert normalise_freq("d") == "D"
+    with pytest.raises(ValueError, match="D \\(daily\\) or H"):
+        normalise_freq("W")
+
+
+def test_read_series_counts_events_or_sums_values(tmp_path: Path) -> None:
+    events = tmp_path / "events.csv"
+    events.write_text("when,other\n2026-01-01,x\n2026-01-01,y\n2026-01-03,z\nnot a date,w\n")
+    assert read_series(events, "when", "D").tolist() == [2.0, 0.0, 1.0]
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text("ts,calls\n2026-01-01T00:00:00Z,5\n2026-01-01T12:00:00Z,7\n2026-01-02T00:00:00Z,1\n")
+    assert read_series(pairs, "ts", "D", value_col="calls").tolist() == [12.0, 1.0]
+    with pytest.raises(ValueError, match="not found"):
+        read_series(pairs, "nope", "D")
+
+
+def test_backtest_command_prints_a_table_and_json(tmp_path: Path) -> None:
+    series = weekly_series(12, noise=6, seed=3)
+    path = tmp_path / "volume.csv"
+    pd.DataFrame({"day": series.index.strftime("%Y-%m-%d"), "tickets": series.round().to_numpy()}).to_csv(
+        path, index=False
+    )
+    args = ["batch", "backtest", "--file", str(path), "--timestamp-col", "day", "--value-col", "tickets"]
+    args += ["--freq", "D", "--horizon", "7", "--folds", "2", "--holidays", ""]
+    table = CliRunner().invoke(app, args)
+    assert table.exit_code == 0, table.output
+    assert "seasonal_naive" in table.output
+    assert "MASE" in table.output
+    result = CliRunner().invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert {score["method"] for score in report["scores"]} == {"prophet", "seasonal_naive", "ensemble"}
+    assert report["folds"] == 2
+    assert report["series"]["periods"] == 84
+    missing = CliRunner().invoke(app, ["batch", "backtest", "--file", str(path), "--timestamp-col", "when"])
+    assert missing.exit_code == 1
