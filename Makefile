@@ -8,6 +8,9 @@ install:  ## Install uv (if missing) and the locked Python environment in .venv
 	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --user --quiet uv \
 		|| python3 -m pip install --user --quiet --break-system-packages uv
 	@$(UV) sync --frozen --quiet
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium chromium-driver; \
+		else echo "browser tests need Chromium: sudo apt-get install chromium chromium-driver"; fi; fi
 	@echo "installed: .venv ($$($(UV) run --frozen python --version))"
 
 demo: install  ## Start the local stack and run the platform live (Ctrl-C stops; `make stop` ends the stack)
@@ -25,5 +28,6 @@ lint: install  ## Lint, format, types and architecture boundaries
 test: lint  ## Everything CI runs: lint, then the whole suite on a throwaway Kafka + PostgreSQL
 	$(UV) run --frozen pytest
 
-bench: install  ## Benchmarks on a throwaway stack; results under bench/results/
-	$(UV) run --frozen python -m bench skeleton
+bench: install  ## Every benchmark (about 20 minutes); results under bench/results/
+	for name in skeleton pipeline backfill routing routing-loop categorizer batch dashboard; do \
+		$(UV) run --frozen python -m bench $$name || exit 1; done

@@ -36,14 +36,27 @@ def run(days: int) -> list[dict[str, Any]]:
         counted[0] += 1
 
     alone = backfill(settings, days, count, end=END)
-    rows = [{"measure": "simulation only", "days": days, "tickets": alone.tickets,
-             "events": alone.events, "seconds": alone.seconds,
-             "events_per_s": alone.events / alone.seconds, "peak_rss_mb": _peak_mb()}]
+    rows = [
+        {
+            "measure": "simulation only",
+            "days": days,
+            "tickets": alone.tickets,
+            "events": alone.events,
+            "seconds": alone.seconds,
+            "events_per_s": alone.events / alone.seconds,
+            "peak_rss_mb": _peak_mb(),
+        }
+    ]
     stack = StackSettings()
     with tempfile.TemporaryDirectory() as tmp:
-        broker = KafkaBroker(home=Path(tmp) / "kafka", cache_dir=stack.cache_dir.resolve(),
-                             version=stack.kafka_version, port=free_port(),
-                             controller_port=free_port(), heap="768m")
+        broker = KafkaBroker(
+            home=Path(tmp) / "kafka",
+            cache_dir=stack.cache_dir.resolve(),
+            version=stack.kafka_version,
+            port=free_port(),
+            controller_port=free_port(),
+            heap="768m",
+        )
         broker.start()
         try:
             kafka = KafkaSettings(KAFKA_BOOTSTRAP_SERVERS=broker.bootstrap_servers)
@@ -54,7 +67,15 @@ def run(days: int) -> list[dict[str, Any]]:
             assert publisher.delivered == full.events
         finally:
             broker.stop()
-    rows.append({"measure": "backfill to Kafka (acks=all, idempotent)", "days": days,
-                 "tickets": full.tickets, "events": full.events, "seconds": full.seconds,
-                 "events_per_s": full.events / full.seconds, "peak_rss_mb": _peak_mb()})
+    rows.append(
+        {
+            "measure": "backfill to Kafka (acks=all, idempotent)",
+            "days": days,
+            "tickets": full.tickets,
+            "events": full.events,
+            "seconds": full.seconds,
+            "events_per_s": full.events / full.seconds,
+            "peak_rss_mb": _peak_mb(),
+        }
+    )
     return rows

@@ -9,9 +9,6 @@ All three move the same N ticket-created events on the same throwaway broker:
 """
 
 import logging
-import os
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -19,6 +16,7 @@ from typing import Any
 
 from confluent_kafka import Consumer, Producer
 
+from bench.worker_run import landing_rate, running_worker
 from cxa import db, events, topics
 from cxa.kafka import ensure_topics, producer_config
 from cxa.settings import KafkaSettings
@@ -65,42 +63,19 @@ def _passthrough(kafka: KafkaSettings, count: int) -> float:
     return count / (time.perf_counter() - started)
 
 
-def _rows(url: str) -> int:
-    with db.connect(url) as conn:
-        row = conn.execute("SELECT count(*) FROM raw.ticket_events").fetchone()
-    return int(row[0]) if row else 0
-
-
 def _skeleton(kafka: KafkaSettings, database_url: str, count: int, workdir: Path) -> float:
     env = {
-        **os.environ,
         "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
         "DATABASE_URL": database_url,
         "CXA_WORKER_APP_ID": "bench-skeleton",
         "CXA_WORKER_DATA_DIR": str(workdir / "worker"),
+        # the walking skeleton only: validate and sink
+        "CXA_WORKER_CATEGORIZER_ENABLED": "false",
+        "CXA_WORKER_ROUTING_ENABLED": "false",
     }
-    with (workdir / "worker.log").open("wb") as out:
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "cxa", "worker", "--log-level", "warning"],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + 600
-        first: tuple[float, int] | None = None
-        while (landed := _rows(database_url)) < count:
-            if time.monotonic() > deadline or worker.poll() is not None:
-                raise RuntimeError(f"skeleton stalled at {landed} rows; see {workdir}/worker.log")
-            if landed and first is None:
-                first = (time.perf_counter(), landed)
-            time.sleep(0.05)
-        finished = time.perf_counter()
-    finally:
-        worker.terminate()
-        worker.wait(60)
-    assert first is not None, "every row landed before the first poll; raise --count"
-    return (count - first[1]) / (finished - first[0])
+    log = workdir / "worker.log"
+    with running_worker(env, log) as worker:
+        return landing_rate(database_url, count, worker, log)
 
 
 def run(count: int) -> list[dict[str, Any]]:

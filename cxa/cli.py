@@ -2,19 +2,27 @@
 
 import json
 import logging
+import os
+import secrets
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import typer
 
+from batch.cli import app as batch_app
 from cxa import db, events
-from cxa.kafka import ensure_topics
+from cxa.kafka import ensure_topics, group_lag
 from cxa.settings import DatabaseSettings, KafkaSettings, StackSettings
 from cxa.stack import KafkaBroker, PostgresCluster, StackError
+from cxa.topics import SOURCE_TOPICS
+from dash_app.cli import app as dashboard_app
+from dash_app.cli import dashboard_url
 from producers.cli import app as produce_app
 from producers.cli import replay_file, simulate_app
-from stream_processors.cli import worker
+from stream_processors.categorizer_cli import app as categorizer_app
+from stream_processors.cli import worker, worker_group
 
 app = typer.Typer(
     help="cxa: real-time customer-experience analytics.",
@@ -30,7 +38,10 @@ app.add_typer(events_app, name="events")
 app.add_typer(produce_app, name="produce")
 app.add_typer(simulate_app, name="simulate")
 app.command("replay")(replay_file)
+app.add_typer(categorizer_app, name="categorizer")
 app.command("worker")(worker)
+app.add_typer(batch_app, name="batch")
+app.add_typer(dashboard_app, name="dashboard")
 
 
 @app.callback()
@@ -138,13 +149,43 @@ def events_schema(
         typer.echo(f"wrote {out}")
 
 
+def _wait_for_worker(group: str, label: str) -> None:
+    """Wait until the worker has consumed every source event published so far, saying so."""
+    kafka = KafkaSettings()
+    started = time.monotonic()
+    while (lag := sum(group_lag(kafka, group, topic) for topic in SOURCE_TOPICS)) > 0:
+        typer.echo(f"\r{label}: {lag:,} events to go ({time.monotonic() - started:.0f} s)", nl=False)
+        time.sleep(2)
+    typer.echo(f"\r{label}: done in {time.monotonic() - started:.0f} s" + " " * 20)
+
+
+def _demo_credentials(cxa: list[str]) -> tuple[str, dict[str, str]]:
+    """One password for the demo's manager, analyst and admin users, made on first start and kept
+    (with the dashboard's session key) in the stack folder, readable by you alone."""
+    path = StackSettings().stack_dir / "demo-credentials.json"
+    if path.exists():
+        saved = json.loads(path.read_text())
+    else:
+        saved = {"password": secrets.token_urlsafe(9), "secret_key": secrets.token_hex(32)}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(json.dumps(saved))
+        for role in ("manager", "analyst", "admin"):
+            subprocess.run(
+                [*cxa, "dashboard", "create-user", role, "--role", role],
+                check=True,
+                env={**os.environ, "CXA_DASHBOARD_PASSWORD": saved["password"]},
+            )
+    return saved["password"], {**os.environ, "CXA_DASHBOARD_SECRET_KEY": saved["secret_key"]}
+
+
 @app.command("demo")
 def demo(
     history_days: int = typer.Option(60, min=1, help="Days of history to backfill on first start."),
     speed: float = typer.Option(20, min=0.1, help="Live simulation speed (simulated s per s)."),
 ) -> None:
-    """Run the platform locally: stack up, migrate, worker, history backfill (first start only),
-    then the live simulator until Ctrl-C."""
+    """Run the whole platform locally until Ctrl-C: stack, migrations, worker, a history backfill
+    and one nightly batch run (first start only), the dashboard, then the live simulator."""
     stack_up()
     migrate()
     cxa = [sys.executable, "-m", "cxa"]
@@ -153,12 +194,25 @@ def demo(
         with db.connect(DatabaseSettings().url) as conn:
             has_history = conn.execute("SELECT EXISTS (SELECT 1 FROM raw.ticket_events)").fetchone()
         if has_history and has_history[0]:
-            typer.echo("history already present: skipping the backfill")
+            typer.echo("history already present: skipping the backfill and the first nightly run")
         else:
             subprocess.run(
                 [*cxa, "simulate", "backfill", "--days", str(history_days), "--until-now"], check=True
             )
-        typer.echo(f"worker running (pid {services[0].pid}); live simulation at {speed:g}x. Ctrl-C stops.")
+            _wait_for_worker(worker_group(), "worker catching up on the history")
+            if subprocess.run([*cxa, "batch", "nightly"], check=False).returncode != 0:
+                typer.secho(
+                    "the nightly batch failed (see above); the live demo goes on without marts",
+                    fg=typer.colors.YELLOW,
+                    err=True,
+                )
+        password, dashboard_env = _demo_credentials(cxa)
+        services.append(subprocess.Popen([*cxa, "dashboard", "serve"], env=dashboard_env))
+        typer.secho(
+            f"\ndashboard: {dashboard_url()}  users: manager, analyst, admin  password: {password}\n"
+            f"live simulation at {speed:g}x; Ctrl-C stops (`make stop` ends the stack)\n",
+            bold=True,
+        )
         subprocess.run([*cxa, "simulate", "live", "--speed", str(speed)], check=True)
     except KeyboardInterrupt:
         typer.echo("stopping")

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from confluent_kafka import KafkaException
+from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from cxa.settings import KafkaSettings
@@ -46,3 +46,20 @@ def ensure_topics(settings: KafkaSettings, topics: tuple[str, ...] = ALL_TOPICS)
             if "TOPIC_ALREADY_EXISTS" not in str(exc):
                 raise
     return missing
+
+
+def group_lag(settings: KafkaSettings, group: str, topic: str) -> int:
+    """Messages on ``topic`` that consumer group ``group`` has not committed yet."""
+    admin = AdminClient({"bootstrap.servers": settings.bootstrap_servers})
+    partitions = admin.list_topics(topic, timeout=10).topics[topic].partitions
+    consumer = Consumer({"bootstrap.servers": settings.bootstrap_servers, "group.id": f"{group}-lag-probe"})
+    try:
+        ends = {
+            p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in partitions
+        }
+    finally:
+        consumer.close()
+    request = ConsumerGroupTopicPartitions(group, [TopicPartition(topic, p) for p in partitions])
+    committed = admin.list_consumer_group_offsets([request])[group].result(timeout=10)
+    offsets = {tp.partition: max(tp.offset, 0) for tp in committed.topic_partitions}
+    return sum(max(0, end - offsets.get(p, 0)) for p, end in ends.items())

@@ -9,10 +9,17 @@ from stream_processors.settings import WorkerSettings
 def worker(
     log_level: str = typer.Option("info", help="Log level of the worker."),
 ) -> None:
-    """Run the Faust stream worker (validate, sink; scale out by starting more of them)."""
+    """Run the Faust stream worker: validate, sink, categorise, keep the floor and route.
+
+    Start more workers with the same CXA_WORKER_APP_ID to scale out (up to one per partition)."""
     from faust.worker import Worker
 
     settings = WorkerSettings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     app = create_app(settings)
     Worker(app, loglevel=log_level).execute_from_commandline()
+
+
+def worker_group() -> str:
+    """The consumer group of the workers (their Faust app id)."""
+    return WorkerSettings().app_id

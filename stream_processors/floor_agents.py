@@ -8,9 +8,11 @@ topic each interval, so routing and the board go on while no events arrive.
 """
 
 import asyncio
+import json
 import logging
 import time
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
@@ -19,7 +21,7 @@ from faust.types import StreamT
 from pydantic import TypeAdapter
 
 from cxa import events
-from stream_processors.floor import FloorState, board
+from stream_processors.floor import FloorState, Tracked, board
 from stream_processors.floor_store import FloorStore
 from stream_processors.routing import Decision, Policy, RoutingConfig, route
 from stream_processors.settings import WorkerSettings
@@ -29,6 +31,7 @@ log = logging.getLogger(__name__)
 TICK = b"tick"
 FLOOR_KEY = b"floor"
 _ADAPTER: TypeAdapter[Any] = TypeAdapter(events.Event | events.CategoryPredicted)
+_BATCH: TypeAdapter[list[Any]] = TypeAdapter(list[events.Event | events.CategoryPredicted])
 
 
 def routed_event(decision: Decision) -> events.TicketRouted:
@@ -79,11 +82,18 @@ def register(
 
     @app.agent(predictions, name="forward_predictions")
     async def forward_predictions(stream: StreamT[bytes]) -> None:
-        async for prediction in stream:
-            await floor.send(key=FLOOR_KEY, value=prediction)
+        async for batch in stream.take(1000, within=settings.routing_interval_seconds / 4):
+            await floor.send(key=FLOOR_KEY, value=as_floor_message(batch))
 
     async def decide_and_publish(state: FloorState, now: datetime) -> None:
-        decisions = route(state.waiting(now, reroute_after), state.agent_states(now), now, policy, config)
+        # The most urgent tickets first, at most a batch's worth: a long queue in an incident must not
+        # make one round slower (the rest wait for the next round, a second later).
+        waiting = sorted(state.waiting(now, reroute_after), key=lambda t: (t.sla_due_at, t.created_at))
+        batch = waiting[: settings.routing_max_batch]
+        # In a thread, so the sink and the other agents keep going while the solver works.
+        decisions = await asyncio.get_running_loop().run_in_executor(
+            None, route, batch, state.agent_states(now), now, policy, config
+        )
         routed_events = [routed_event(decision) for decision in decisions]
         for event in routed_events:
             await routed.send(key=event.ticket_id.encode(), value=events.serialize(event))
@@ -92,13 +102,16 @@ def register(
 
     @app.agent(floor, name="run_floor")
     async def run_floor(stream: StreamT[bytes]) -> None:
-        # Per event, not in batches: table writes must happen inside the event's own iteration.
-        state = FloorState(*tables)
+        # The state lives in memory and goes to the changelog-backed tables once per round, so a
+        # burst of events costs one table write per changed key, not one per event. On start (or
+        # when this worker takes the partition over) it is restored from the tables.
+        memory = [Tracked(dict(table.items())) for table in tables]
+        state = FloorState(*memory)
         last_event_at: datetime | None = None
         last_round = 0.0
         pruned_day = ""
         async for value in stream:
-            moment = _apply(state, value)
+            moment = apply_floor_message(state, value)
             last_event_at = max(filter(None, [last_event_at, moment]), default=None)
             if time.monotonic() - last_round < settings.routing_interval_seconds:
                 continue
@@ -118,16 +131,38 @@ def register(
                     log.exception("floor update failed; retrying in %.1f s", delay)
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, settings.retry_max_seconds)
+            for kept, table in zip(memory, tables, strict=True):
+                kept.flush(table)
 
 
-def _apply(state: FloorState, value: bytes | None) -> datetime | None:
-    """Apply one floor message; one that cannot be applied is logged and skipped."""
+def as_floor_message(values: Sequence[bytes | None]) -> bytes:
+    """Many validated events in one floor message: a JSON array of the original documents."""
+    return b"[" + b",".join(value for value in values if value) + b"]"
+
+
+def apply_floor_message(state: FloorState, value: bytes | None) -> datetime | None:
+    """Apply one floor message (a batch of events); what cannot be applied is logged and skipped."""
     if value == TICK or value is None:
         return None
     try:
-        parsed = _ADAPTER.validate_json(value)
-        state.apply(parsed)
-    except Exception:  # already validated upstream: this is a bug, not bad input
-        log.exception("could not apply a floor message")
+        batch = _BATCH.validate_json(value)
+    except ValueError:  # already validated upstream: a bug, not bad input; find the culprit
+        log.exception("could not read a floor message")
+        batch = [event for event in map(_one, json.loads(value)) if event is not None]
+    newest = None
+    for event in batch:
+        try:
+            state.apply(event)
+        except Exception:
+            log.exception("could not apply %s to the floor", event.event_type)
+            continue
+        newest = max(newest or event.occurred_at, event.occurred_at)
+    return cast(datetime | None, newest)
+
+
+def _one(document: Any) -> Any:
+    try:
+        return _ADAPTER.validate_python(document)
+    except ValueError:
+        log.exception("skipping an unreadable floor event")
         return None
-    return cast(datetime, parsed.occurred_at)

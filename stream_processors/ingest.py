@@ -11,6 +11,7 @@ from faust.streams import Stream
 from faust.types import EventT, RecordMetadata, StreamT
 
 from cxa import events
+from stream_processors.floor_agents import FLOOR_KEY, as_floor_message
 from stream_processors.settings import WorkerSettings
 from stream_processors.sink import Landed, Sink
 from stream_processors.validation import deadletter_headers, validate
@@ -58,9 +59,8 @@ def register(
                 accepted.append(message.value)  # validated: never None
         await asyncio.gather(*pending)
         await sink.write(valid)
-        if floor is not None:
-            for value in accepted:
-                await floor.send(key=b"floor", value=value)
+        if floor is not None and accepted:
+            await floor.send(key=FLOOR_KEY, value=as_floor_message(accepted))
 
     @app.agent(source, name="ingest_events")
     async def ingest_events(stream: StreamT[bytes]) -> None:

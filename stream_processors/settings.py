@@ -1,6 +1,7 @@
 """Settings of the stream worker, built once at its entry point."""
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -46,9 +47,10 @@ class WorkerSettings(BaseSettings):
     categorizer_monitor_window: int = Field(default=500, ge=10, description="Rolling accuracy window")
 
     routing_enabled: bool = Field(default=True, description="Keep the floor, route, write live tables")
-    routing_policy: str = Field(default="optimizer", description="optimizer, greedy, round-robin, ...")
+    routing_policy: Literal["optimizer", "greedy", "round-robin", "least-loaded"] = "optimizer"
     routing_interval_seconds: float = Field(default=1.0, gt=0, le=1.0, description="Micro-batch period")
     routing_time_budget_ms: float = Field(default=200.0, gt=0)
+    routing_max_batch: int = Field(default=200, ge=1, description="Most urgent waiting tickets per round")
     routing_reroute_after_seconds: float = Field(
         default=10.0, gt=0, description="Route a ticket again if its assignment has not come by then"
     )

@@ -5,6 +5,7 @@ DATABASE_URL instead (each test still gets a database of its own).
 """
 
 import os
+import signal
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,6 +20,11 @@ from cxa.settings import KafkaSettings, StackSettings
 from cxa.stack import throwaway_stack
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # SIGTERM unwinds like Ctrl-C, so the session's throwaway Kafka and PostgreSQL are stopped.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
 
 
 @dataclass(frozen=True)

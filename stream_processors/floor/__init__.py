@@ -2,5 +2,6 @@
 
 from stream_processors.floor.board import Board, board
 from stream_processors.floor.state import FloorState
+from stream_processors.floor.tracking import Tracked
 
-__all__ = ["Board", "FloorState", "board"]
+__all__ = ["Board", "FloorState", "Tracked", "board"]

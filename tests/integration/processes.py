@@ -10,9 +10,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
-from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, TopicPartition
-from confluent_kafka.admin import AdminClient
-
 T = TypeVar("T")
 
 
@@ -48,20 +45,3 @@ def worker(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-
-
-def caught_up(bootstrap: str, group: str, topic: str) -> bool:
-    """Whether consumer group ``group`` has committed offsets up to the end of every partition."""
-    admin = AdminClient({"bootstrap.servers": bootstrap})
-    partitions = admin.list_topics(topic, timeout=10).topics[topic].partitions
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"{group}-probe"})
-    try:
-        ends = {
-            p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in partitions
-        }
-    finally:
-        consumer.close()
-    request = ConsumerGroupTopicPartitions(group, [TopicPartition(topic, p) for p in partitions])
-    committed = admin.list_consumer_group_offsets([request])[group].result(timeout=10)
-    offsets = {tp.partition: tp.offset for tp in committed.topic_partitions}
-    return all(offsets.get(p, -1) >= end for p, end in ends.items() if end > 0)

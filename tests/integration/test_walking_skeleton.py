@@ -11,9 +11,10 @@ import pytest
 from confluent_kafka import Consumer
 
 from cxa import db, topics
+from cxa.kafka import group_lag
 from cxa.settings import KafkaSettings
 from producers.publisher import Publisher
-from tests.integration.processes import caught_up, wait_for, worker
+from tests.integration.processes import wait_for, worker
 
 pytestmark = pytest.mark.integration
 
@@ -135,14 +136,14 @@ def test_events_land_once_and_bad_ones_are_dead_lettered(
     with worker(env, tmp_path / "worker-2.log"):
         wait_for(lambda: _ticket_rows(database_url, prefix) >= N, timeout=120, what=f"{N} ticket rows")
         wait_for(
-            lambda: caught_up(stack.bootstrap_servers, group, topics.TICKET_EVENTS),
+            lambda: group_lag(kafka_settings, group, topics.TICKET_EVENTS) == 0,
             timeout=60,
             what="the worker to commit its offsets",
         )
         # Redelivery of the very same events (same event ids) adds no rows.
         _publish_demo_tickets(env, seed)
         wait_for(
-            lambda: caught_up(stack.bootstrap_servers, group, topics.TICKET_EVENTS),
+            lambda: group_lag(kafka_settings, group, topics.TICKET_EVENTS) == 0,
             timeout=60,
             what="the worker to consume the replay",
         )

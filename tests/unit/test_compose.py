@@ -36,7 +36,7 @@ def test_kafka_is_the_official_image_in_kraft_mode() -> None:
     assert kafka["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"
 
 
-@pytest.mark.parametrize("name", ["migrate", "worker", "producer"])
+@pytest.mark.parametrize("name", ["migrate", "worker", "simulator"])
 def test_platform_services_share_one_image_and_run_real_commands(name: str) -> None:
     service = COMPOSE["services"][name]
     assert service["build"]["dockerfile"] == "deploy/Dockerfile"

@@ -5,7 +5,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from cxa import events
-from stream_processors.floor import FloorState, board
+from stream_processors.floor import FloorState, Tracked, board
+from stream_processors.floor_agents import apply_floor_message, as_floor_message
 from stream_processors.routing import Policy, route
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
@@ -135,3 +136,36 @@ def test_the_board_counts_what_the_wall_shows() -> None:
     assert risk.ticket_id == "T0"
     assert risk.minutes_left == pytest.approx(24.5)
     assert [(a.agent_id, a.status, a.load) for a in wall.agents] == [("A1", "online", 1), ("A2", "away", 0)]
+
+
+def test_tracked_state_flushes_only_what_changed() -> None:
+    durable = {"T1": {"status": "open"}, "T2": {"status": "open"}}
+    kept = Tracked(durable)
+    kept["T1"] = {"status": "pending"}
+    kept["T3"] = {"status": "open"}
+    del kept["T2"]
+    assert kept.flush(durable) == 3
+    assert durable == {"T1": {"status": "pending"}, "T3": {"status": "open"}}
+    assert kept.flush(durable) == 0
+
+
+def test_a_floor_message_carries_a_batch_and_skips_nothing_valid() -> None:
+    state = _state()
+    first = events.serialize(
+        events.TicketCreated(
+            ticket_id="T1",
+            occurred_at=T0,
+            customer_id="C1",
+            channel="chat",
+            priority="high",
+            subject="s",
+            body="b",
+        )
+    )
+    later = events.serialize(
+        events.AgentStatusChanged(agent_id="A1", occurred_at=T0 + timedelta(minutes=1), status="online")
+    )
+    assert apply_floor_message(state, as_floor_message([first, None, later])) == T0 + timedelta(minutes=1)
+    assert set(state.tickets) == {"T1"}
+    assert set(state.agents) == {"A1"}
+    assert apply_floor_message(state, b"tick") is None

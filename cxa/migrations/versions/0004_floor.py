@@ -109,6 +109,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("live.routing_feed", "live.agent_load", "live.sla_at_risk", "live.queue_depth",
-                  "live.floor_summary", "raw.routing_decisions"):
+    for table in (
+        "live.routing_feed",
+        "live.agent_load",
+        "live.sla_at_risk",
+        "live.queue_depth",
+        "live.floor_summary",
+        "raw.routing_decisions",
+    ):
         op.execute(f"DROP TABLE {table}")

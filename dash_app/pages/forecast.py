@@ -1,0 +1,106 @@
+"""Forecast explorer: actual volume against the forecast and its interval; backtest accuracy."""
+
+from datetime import timedelta
+from typing import Any
+
+import dash
+import pandas as pd
+from dash import Input, Output, State, callback, dcc, html
+
+from dash_app import figures
+from dash_app.access import context, forbidden_layout, is_allowed
+from dash_app.controls import records, table
+from dash_app.exports import send_csv
+
+PATH = "/forecast"
+dash.register_page(__name__, path=PATH, title="cxa · forecast", name="Forecast")
+HISTORY = {"hourly": timedelta(days=14), "daily": timedelta(days=120)}
+
+
+def layout(**_: Any) -> html.Div:
+    if not is_allowed(PATH):
+        return forbidden_layout(PATH)
+    warehouse = context().warehouse
+    queues = warehouse.forecast_queues()
+    options = [
+        {"label": f"{r.queue} ({r.queue_type})", "value": f"{r.queue_type}:{r.queue}"}
+        for r in queues.itertuples()
+    ]
+    backtest = warehouse.backtest()
+    return html.Div(
+        [
+            html.H2("Forecast explorer"),
+            html.Div(
+                [
+                    html.Label(
+                        [
+                            "Queue",
+                            dcc.Dropdown(
+                                id="forecast-queue",
+                                options=options,
+                                value=options[0]["value"] if options else None,
+                                clearable=False,
+                            ),
+                        ]
+                    ),
+                    html.Label(
+                        [
+                            "Grain",
+                            dcc.RadioItems(
+                                id="forecast-grain", options=["hourly", "daily"], value="daily", inline=True
+                            ),
+                        ]
+                    ),
+                    html.Div(
+                        [
+                            html.Button("Export CSV", id="forecast-export", className="export"),
+                            dcc.Download(id="forecast-download"),
+                        ]
+                    ),
+                ],
+                className="filters",
+            ),
+            dcc.Graph(id="forecast-chart"),
+            dcc.Graph(id="forecast-backtest", figure=figures.backtest_figure(backtest)),
+            table("forecast-backtest-table"),
+        ],
+        className="page",
+    )
+
+
+def series(queue: str | None, grain: str) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    if not queue:
+        return pd.DataFrame(columns=["period_at", "actual"]), pd.DataFrame(), "no forecast yet"
+    queue_type, name = queue.split(":", 1)
+    warehouse = context().warehouse
+    forecast = warehouse.forecast(queue_type, name, grain)
+    start = forecast["period_at"].min() if len(forecast) else pd.Timestamp.now(tz="UTC")
+    actual = warehouse.actual_volume(queue_type, name, grain, start - HISTORY[grain])
+    return actual, forecast, name
+
+
+@callback(
+    Output("forecast-chart", "figure"),
+    Output("forecast-backtest-table", "data"),
+    Input("forecast-queue", "value"),
+    Input("forecast-grain", "value"),
+)
+def update(queue: str | None, grain: str) -> tuple[Any, Any]:
+    actual, forecast, name = series(queue, grain)
+    backtest = context().warehouse.backtest().round(3)
+    if queue:
+        backtest = backtest[backtest["queue"] == queue.split(":", 1)[1]]
+    return figures.forecast_figure(actual, forecast, name), records(backtest)
+
+
+@callback(
+    Output("forecast-download", "data"),
+    Input("forecast-export", "n_clicks"),
+    State("forecast-queue", "value"),
+    State("forecast-grain", "value"),
+    prevent_initial_call=True,
+)
+def export(_: int, queue: str | None, grain: str) -> dict[str, Any]:
+    actual, forecast, name = series(queue, grain)
+    frame = forecast.merge(actual, on="period_at", how="outer").sort_values("period_at")
+    return send_csv(frame, PATH, f"forecast_{name}_{grain}")

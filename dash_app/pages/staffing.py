@@ -1,0 +1,55 @@
+"""Staffing: agents needed per hour against those scheduled and the optimised plan."""
+
+from typing import Any
+
+import dash
+from dash import Input, Output, callback, dcc, html
+
+from dash_app import figures
+from dash_app.access import context, forbidden_layout, is_allowed
+from dash_app.controls import records, table
+from dash_app.exports import send_csv
+
+PATH = "/staffing"
+dash.register_page(__name__, path=PATH, title="cxa · staffing", name="Staffing")
+
+
+def layout(**_: Any) -> html.Div:
+    if not is_allowed(PATH):
+        return forbidden_layout(PATH)
+    gap = context().warehouse.staffing_gap()
+    short = gap[gap["gap"] > 0] if len(gap) else gap
+    return html.Div(
+        [
+            html.H2("Staffing: needed vs scheduled"),
+            html.Div(
+                [
+                    html.Button("Export CSV", id="staffing-export", className="export"),
+                    dcc.Download(id="staffing-download"),
+                ]
+            ),
+            dcc.Graph(id="staffing-chart", figure=figures.staffing_figure(gap)),
+            html.H3(f"Hours short of agents: {len(short)}"),
+            table("staffing-table"),
+        ],
+        className="page",
+    )
+
+
+@callback(Output("staffing-table", "data"), Input("staffing-chart", "clickData"))
+def drill(click: dict[str, Any] | None) -> Any:
+    gap = context().warehouse.staffing_gap()
+    if click and click.get("points"):
+        gap = gap[
+            gap["period_at"].astype(str).str[:13] == str(click["points"][0]["x"]).replace("T", " ")[:13]
+        ]
+    else:
+        gap = gap[gap["gap"] > 0]
+    return records(gap)
+
+
+@callback(
+    Output("staffing-download", "data"), Input("staffing-export", "n_clicks"), prevent_initial_call=True
+)
+def export(_: int) -> dict[str, Any]:
+    return send_csv(context().warehouse.staffing_gap(), PATH, "staffing_gap")

@@ -1,0 +1,342 @@
+"""Queries of the dashboard: the ``live`` and ``marts`` schemas only, returned as DataFrames.
+
+A table that does not exist yet (before the first stream second or the first nightly batch)
+reads as empty, so a page says "no data yet" instead of failing.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+import psycopg
+from psycopg_pool import ConnectionPool
+
+from dash_app.filters import DIMENSIONS, TicketFilter
+
+FLOOR_COLUMNS = [
+    "updated_at",
+    "last_event_at",
+    "waiting",
+    "backlog",
+    "oldest_waiting_at",
+    "arrivals_last_minute",
+    "arrivals_last_hour",
+    "at_risk",
+    "agents_online",
+    "agents_away",
+    "agents_offline",
+    "csat_positive_today",
+    "csat_total_today",
+]
+
+
+@dataclass(frozen=True)
+class FloorSnapshot:
+    """Everything the wall board shows, read in one go."""
+
+    summary: pd.DataFrame
+    queues: pd.DataFrame
+    at_risk: pd.DataFrame
+    agents: pd.DataFrame
+    routing: pd.DataFrame
+    categoriser: pd.DataFrame
+    hour_forecast: float | None
+    read_at: datetime
+
+
+class Warehouse:
+    def __init__(self, pool: ConnectionPool) -> None:
+        self._pool = pool
+
+    def frame(self, sql: str, params: list[Any] | tuple[Any, ...], columns: list[str]) -> pd.DataFrame:
+        with self._pool.connection() as conn:
+            try:
+                with conn.transaction():
+                    rows = conn.execute(sql, params).fetchall()
+            except psycopg.errors.UndefinedTable:
+                rows = []
+        return pd.DataFrame(rows, columns=columns)
+
+    # --- live -------------------------------------------------------------------------------
+    def floor(self) -> FloorSnapshot:
+        now = self.frame("SELECT now()", (), ["now"])["now"].iloc[0]
+        forecast = self.frame(
+            "SELECT sum(yhat) FROM marts.ticket_volume_forecast WHERE grain = 'hourly'"
+            " AND queue_type = 'channel' AND period_at = date_trunc('hour', now())"
+            " AND run_date = (SELECT max(run_date) FROM marts.ticket_volume_forecast)",
+            (),
+            ["yhat"],
+        )
+        value = forecast["yhat"].iloc[0] if len(forecast) else None
+        return FloorSnapshot(
+            summary=self.frame(
+                f"SELECT {', '.join(FLOOR_COLUMNS)} FROM live.floor_summary", (), FLOOR_COLUMNS
+            ),
+            queues=self.frame(
+                "SELECT category, priority, waiting, oldest_created_at FROM live.queue_depth"
+                " WHERE waiting > 0",
+                (),
+                ["category", "priority", "waiting", "oldest_created_at"],
+            ),
+            at_risk=self.frame(
+                "SELECT ticket_id, priority, category, channel, agent_id, minutes_left FROM live.sla_at_risk"
+                " ORDER BY minutes_left LIMIT 12",
+                (),
+                ["ticket_id", "priority", "category", "channel", "agent_id", "minutes_left"],
+            ),
+            agents=self.frame(
+                "SELECT status, count(*), sum(load), sum(capacity) FROM live.agent_load GROUP BY status",
+                (),
+                ["status", "agents", "load", "capacity"],
+            ),
+            routing=self.frame(
+                "SELECT decided_at, ticket_id, agent_id, policy, score FROM live.routing_feed"
+                " ORDER BY decided_at DESC LIMIT 8",
+                (),
+                ["decided_at", "ticket_id", "agent_id", "policy", "score"],
+            ),
+            categoriser=self.frame(
+                "SELECT measured_at, rolling_accuracy, rolling_coverage FROM live.categorizer_quality"
+                " ORDER BY measured_at DESC LIMIT 1",
+                (),
+                ["measured_at", "rolling_accuracy", "rolling_coverage"],
+            ),
+            hour_forecast=None if value is None or pd.isna(value) else float(value),
+            read_at=now,
+        )
+
+    def categoriser_quality(self, since: datetime) -> pd.DataFrame:
+        return self.frame(
+            "SELECT measured_at, worker, rolling_accuracy, rolling_coverage, error_rate"
+            " FROM live.categorizer_quality WHERE measured_at >= %s ORDER BY measured_at",
+            (since,),
+            ["measured_at", "worker", "rolling_accuracy", "rolling_coverage", "error_rate"],
+        )
+
+    def categoriser_categories(self) -> pd.DataFrame:
+        return self.frame(
+            "SELECT category, true_positives, false_positives, false_negatives, precision, recall"
+            " FROM live.categorizer_categories ORDER BY category",
+            (),
+            ["category", "true_positives", "false_positives", "false_negatives", "precision", "recall"],
+        )
+
+    def drift_alarms(self, limit: int = 50) -> pd.DataFrame:
+        return self.frame(
+            "SELECT detected_at, worker, model_version, labelled, error_rate, window_size"
+            " FROM live.categorizer_drift_alarms ORDER BY detected_at DESC LIMIT %s",
+            (limit,),
+            ["detected_at", "worker", "model_version", "labelled", "error_rate", "window_size"],
+        )
+
+    # --- marts ------------------------------------------------------------------------------
+    def filter_options(self) -> dict[str, Any]:
+        queues = self.frame(
+            "SELECT array_agg(DISTINCT channel), array_agg(DISTINCT category), max(hour_at)"
+            " FROM marts.ticket_volume_hourly",
+            (),
+            ["channels", "categories", "last"],
+        )
+        teams = self.frame(
+            "SELECT DISTINCT team FROM marts.agent_performance_metrics WHERE team IS NOT NULL ORDER BY 1",
+            (),
+            ["team"],
+        )
+        row = queues.iloc[0] if len(queues) else None
+        last = row["last"] if row is not None and row["last"] is not None else None
+        return {
+            "channels": sorted(row["channels"] or []) if row is not None else [],
+            "categories": sorted(row["categories"] or []) if row is not None else [],
+            "teams": list(teams["team"]),
+            "last_day": last.date() if isinstance(last, datetime) else datetime.now(UTC).date(),
+        }
+
+    def volume_daily(self, f: TicketFilter) -> pd.DataFrame:
+        if f.team:
+            where, params = f.where()
+            return self.frame(
+                "SELECT (created_at AT TIME ZONE 'UTC')::date, channel, count(*)"
+                f" FROM marts.ticket_analytics WHERE {where} GROUP BY 1, 2 ORDER BY 1",
+                params,
+                ["day", "channel", "tickets"],
+            )
+        where, params = TicketFilter(f.start, f.end, f.categories, f.channels).where("hour_at")
+        return self.frame(
+            "SELECT (hour_at AT TIME ZONE 'UTC')::date, channel, sum(tickets_created)::bigint"
+            f" FROM marts.ticket_volume_hourly WHERE {where} GROUP BY 1, 2 ORDER BY 1",
+            params,
+            ["day", "channel", "tickets"],
+        )
+
+    def sla_by(self, f: TicketFilter, dimension: str) -> pd.DataFrame:
+        if dimension not in DIMENSIONS:
+            raise ValueError(f"unknown dimension {dimension!r}")
+        where, params = f.where()
+        return self.frame(
+            f"SELECT coalesce({dimension}, 'none'), count(*),"
+            " avg((NOT is_first_reply_breached)::integer), avg((NOT is_resolution_breached)::integer),"
+            " avg(is_satisfied::integer), count(csat_rating)"
+            f" FROM marts.ticket_analytics WHERE {where} GROUP BY 1 ORDER BY 2 DESC LIMIT 40",
+            params,
+            ["key", "tickets", "first_reply_sl", "resolution_sl", "csat", "csat_responses"],
+        )
+
+    def tickets(
+        self, f: TicketFilter, dimension: str | None = None, value: str | None = None, limit: int = 500
+    ) -> pd.DataFrame:
+        where, params = f.where()
+        if dimension is not None and value is not None:
+            if dimension not in DIMENSIONS:
+                raise ValueError(f"unknown dimension {dimension!r}")
+            where += f" AND coalesce({dimension}, 'none') = %s"
+            params.append(value)
+        return self.frame(
+            "SELECT ticket_id, created_at, channel, priority, category, status, assigned_agent_id,"
+            " round(first_reply_minutes::numeric, 1), is_first_reply_breached, is_resolution_breached,"
+            f" csat_rating FROM marts.ticket_analytics WHERE {where} ORDER BY created_at DESC LIMIT %s",
+            [*params, limit],
+            [
+                "ticket_id",
+                "created_at",
+                "channel",
+                "priority",
+                "category",
+                "status",
+                "agent_id",
+                "first_reply_minutes",
+                "first_reply_breached",
+                "resolution_breached",
+                "csat",
+            ],
+        )
+
+    def agent_performance(self, f: TicketFilter) -> pd.DataFrame:
+        params: list[Any] = [f.start, f.end]
+        team = ""
+        if f.team:
+            team = " AND team = %s"
+            params.append(f.team)
+        return self.frame(
+            "SELECT agent_id, max(team), sum(tickets_handled)::bigint, sum(tickets_resolved)::bigint,"
+            " sum(first_reply_service_level * first_replies) / nullif(sum(first_replies), 0),"
+            " sum(avg_first_reply_minutes * first_replies) / nullif(sum(first_replies), 0),"
+            " sum(csat_score * csat_responses) / nullif(sum(csat_responses), 0),"
+            " sum(handling_minutes) / nullif(sum(logged_in_minutes), 0) / 1.0, avg(occupancy)"
+            " FROM marts.agent_performance_metrics WHERE activity_date BETWEEN %s AND %s"
+            f"{team} GROUP BY agent_id ORDER BY 3 DESC",
+            params,
+            [
+                "agent_id",
+                "team",
+                "tickets_handled",
+                "tickets_resolved",
+                "first_reply_sl",
+                "avg_first_reply_minutes",
+                "csat",
+                "handling_ratio",
+                "occupancy",
+            ],
+        )
+
+    def customer_segments(self) -> pd.DataFrame:
+        return self.frame(
+            "SELECT segment, plan, count(*), sum(tickets_last_30d)::bigint, avg(csat_score),"
+            " avg(is_churn_risk::integer), avg(lifetime_value)"
+            " FROM marts.customer_insights GROUP BY 1, 2 ORDER BY 1, 2",
+            (),
+            ["segment", "plan", "customers", "tickets_last_30d", "csat", "churn_risk_share", "avg_ltv"],
+        )
+
+    def churn_risk_customers(self, limit: int = 200) -> pd.DataFrame:
+        return self.frame(
+            "SELECT customer_id, segment, plan, region, tickets_last_30d, round(csat_score::numeric, 2),"
+            " churn_risk_score, round(lifetime_value::numeric, 0) FROM marts.customer_insights"
+            " WHERE is_churn_risk ORDER BY churn_risk_score DESC, lifetime_value DESC LIMIT %s",
+            (limit,),
+            [
+                "customer_id",
+                "segment",
+                "plan",
+                "region",
+                "tickets_last_30d",
+                "csat",
+                "churn_risk_score",
+                "lifetime_value",
+            ],
+        )
+
+    def forecast_queues(self) -> pd.DataFrame:
+        return self.frame(
+            "SELECT DISTINCT queue_type, queue FROM marts.ticket_volume_forecast"
+            " WHERE run_date = (SELECT max(run_date) FROM marts.ticket_volume_forecast) ORDER BY 1, 2",
+            (),
+            ["queue_type", "queue"],
+        )
+
+    def forecast(self, queue_type: str, queue: str, grain: str) -> pd.DataFrame:
+        return self.frame(
+            "SELECT period_at, yhat, yhat_lower, yhat_upper FROM marts.ticket_volume_forecast"
+            " WHERE run_date = (SELECT max(run_date) FROM marts.ticket_volume_forecast)"
+            " AND queue_type = %s AND queue = %s AND grain = %s ORDER BY period_at",
+            (queue_type, queue, grain),
+            ["period_at", "yhat", "yhat_lower", "yhat_upper"],
+        )
+
+    def actual_volume(self, queue_type: str, queue: str, grain: str, since: datetime) -> pd.DataFrame:
+        column = "channel" if queue_type == "channel" else "category"
+        bucket = (
+            "hour_at"
+            if grain == "hourly"
+            else "date_trunc('day', hour_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"
+        )
+        return self.frame(
+            f"SELECT {bucket}, sum(tickets_created)::bigint FROM marts.ticket_volume_hourly"
+            f" WHERE {column} = %s AND hour_at >= %s GROUP BY 1 ORDER BY 1",
+            (queue, since),
+            ["period_at", "actual"],
+        )
+
+    def backtest(self) -> pd.DataFrame:
+        return self.frame(
+            "SELECT queue_type, queue, grain, method, mape, mase, coverage, beats_baseline"
+            " FROM marts.forecast_backtest"
+            " WHERE run_date = (SELECT max(run_date) FROM marts.forecast_backtest) ORDER BY 1, 2, 3, 4",
+            (),
+            ["queue_type", "queue", "grain", "method", "mape", "mase", "coverage", "beats_baseline"],
+        )
+
+    def staffing_gap(self) -> pd.DataFrame:
+        return self.frame(
+            "SELECT period_at, agents_required, agents_scheduled, agents_planned, gap FROM marts.staffing_gap"
+            " WHERE run_date = (SELECT max(run_date) FROM marts.staffing_gap) ORDER BY period_at",
+            (),
+            ["period_at", "agents_required", "agents_scheduled", "agents_planned", "gap"],
+        )
+
+    def staffing_by_channel(self) -> pd.DataFrame:
+        return self.frame(
+            "SELECT period_at, channel, agents_required, forecast_arrivals FROM marts.staffing_requirements"
+            " WHERE run_date = (SELECT max(run_date) FROM marts.staffing_requirements)"
+            " ORDER BY period_at, channel",
+            (),
+            ["period_at", "channel", "agents_required", "forecast_arrivals"],
+        )
+
+    def categoriser_daily(self, f: TicketFilter) -> pd.DataFrame:
+        return self.frame(
+            "SELECT activity_date, source, sum(labelled)::bigint, sum(correct_predictions)::bigint,"
+            " sum(abstentions)::bigint, sum(predictions)::bigint FROM marts.categoriser_performance"
+            " WHERE activity_date BETWEEN %s AND %s GROUP BY 1, 2 ORDER BY 1",
+            (f.start, f.end),
+            ["day", "source", "labelled", "correct", "abstentions", "predictions"],
+        )
+
+    def categoriser_confusion(self, f: TicketFilter) -> pd.DataFrame:
+        return self.frame(
+            "SELECT predicted_category, sum(labelled)::bigint, sum(corrections)::bigint"
+            " FROM marts.categoriser_performance WHERE activity_date BETWEEN %s AND %s"
+            " AND source = 'model' GROUP BY 1 ORDER BY 3 DESC",
+            (f.start, f.end),
+            ["predicted_category", "labelled", "corrections"],
+        )

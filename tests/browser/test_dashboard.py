@@ -1,0 +1,111 @@
+"""The dashboard in headless Chromium: login, every page, live updates, filters, export, roles."""
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from dash.testing import wait
+from selenium.webdriver.common.action_chains import ActionChains
+
+from cxa import db
+from dash_app.synthetic import write_floor
+from tests.browser.conftest import login, screenshot
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration]
+
+# Page path -> an element that appears once the page has data.
+PAGES = {
+    "/": "#wall-queues .main-svg",
+    "/volume": "#volume-sla .bars",
+    "/agents": "#agents-chart .bars",
+    "/customers": "#customers-segments .bars",
+    "/forecast": "#forecast-chart .scatterlayer",
+    "/staffing": "#staffing-chart .scatterlayer",
+    "/categoriser": "#categoriser-confusion .bars",
+    "/admin": "#admin-audit .dash-spreadsheet",
+}
+
+
+def audit_actions(database_url: str) -> list[tuple[str, str]]:
+    with db.connect(database_url) as conn:
+        rows = conn.execute("SELECT username, action FROM app.audit_log ORDER BY audit_id").fetchall()
+    return [(row[0], row[1]) for row in rows]
+
+
+def test_wrong_password_is_refused_and_admin_sees_every_page(dash_duo, dashboard):
+    dash_duo.start_server(dashboard.app, navigate=False)
+    login(dash_duo, "admin", "wrong password!")
+    assert "Wrong username or password" in dash_duo.wait_for_element("#login-error").text
+    dash_duo.driver.get(dash_duo.server.url + "/volume")
+    assert "/login" in dash_duo.driver.current_url  # nothing is visible without signing in
+
+    login(dash_duo, "admin")
+    dash_duo.wait_for_element("#nav-admin")
+    for path, selector in PAGES.items():
+        dash_duo.reset_log_timestamp()
+        dash_duo.wait_for_page(dash_duo.server.url + path)
+        dash_duo.wait_for_element(selector, timeout=15)
+        screenshot(dash_duo, "wallboard" if path == "/" else path.strip("/"))
+        assert dash_duo.get_logs() == [], path
+    assert ("admin", "login_failure") in audit_actions(dashboard.database_url)
+    assert ("admin", "login_success") in audit_actions(dashboard.database_url)
+
+
+def test_wall_board_follows_the_live_tables_and_flags_stale_data(dash_duo, dashboard):
+    dash_duo.start_server(dashboard.app, navigate=False)
+    login(dash_duo, "manager")
+    dash_duo.wait_for_text_to_equal("#wall-tile-waiting", "40", timeout=10)
+    with db.connect(dashboard.database_url, autocommit=True) as conn:
+        write_floor(conn, datetime.now(UTC), waiting=57)
+    dash_duo.wait_for_text_to_equal("#wall-tile-waiting", "57", timeout=10)
+    assert "Live" in dash_duo.find_element("#wall-banner").text
+
+    with db.connect(dashboard.database_url, autocommit=True) as conn:
+        conn.execute("UPDATE live.floor_summary SET updated_at = now() - interval '5 minutes'")
+    dash_duo.wait_for_contains_text("#wall-banner", "STALE", timeout=10)
+    assert dash_duo.find_element("#wall-tile-waiting").text == "—"  # never old numbers as if current
+    screenshot(dash_duo, "wallboard_stale")
+    assert dash_duo.get_logs() == []
+
+
+def test_filter_changes_the_chart_drill_down_and_export(dash_duo, dashboard):
+    dash_duo.start_server(dashboard.app, navigate=False)
+    login(dash_duo, "analyst")
+    dash_duo.wait_for_page(dash_duo.server.url + "/volume")
+    dash_duo.wait_for_element("#volume-trend .bars", timeout=15)
+    traces = "#volume-trend .barlayer .trace"
+    assert len(dash_duo.find_elements(traces)) == 5  # every channel
+
+    dash_duo.select_dcc_dropdown("#volume-channel", value="chat")
+    wait.until(lambda: len(dash_duo.find_elements(traces)) == 1, timeout=10)
+
+    bar = dash_duo.find_elements("#volume-sla .bars .point path")[0]
+    ActionChains(dash_duo.driver).move_to_element(bar).pause(0.3).click().perform()
+    dash_duo.wait_for_contains_text("#volume-drill-title", "channel = chat", timeout=10)
+
+    dash_duo.find_element("#volume-export").click()
+    dash_duo.wait_for_element("#volume-trend")
+    wait.until(lambda: list(Path(dash_duo.download_path).glob("*.csv")), timeout=10)
+    files = list(Path(dash_duo.download_path).glob("*.csv"))
+    assert files
+    assert files[0].read_text().startswith("channel,tickets")
+    assert ("analyst", "export") in audit_actions(dashboard.database_url)
+    assert dash_duo.get_logs() == []
+
+
+def test_analyst_cannot_open_the_admin_page(dash_duo, dashboard):
+    dash_duo.start_server(dashboard.app, navigate=False)
+    login(dash_duo, "analyst")
+    dash_duo.wait_for_element("#nav-volume")
+    assert dash_duo.find_elements("#nav-admin") == []
+    dash_duo.driver.get(dash_duo.server.url + "/admin")
+    assert "403" in dash_duo.wait_for_element("#forbidden").text
+    screenshot(dash_duo, "admin_forbidden_for_analyst")
+    refused = dash_duo.driver.execute_async_script(
+        "const done = arguments[0];"
+        "fetch('/_dash-update-component', {method: 'POST', headers: {'Content-Type': 'application/json'},"
+        " body: JSON.stringify({output: '..admin-users.data...admin-audit.data..', outputs: [], inputs: [],"
+        " changedPropIds: []})}).then(r => done(r.status));"
+    )
+    assert refused == 403
+    assert ("analyst", "forbidden") in audit_actions(dashboard.database_url)

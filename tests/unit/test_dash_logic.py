@@ -1,0 +1,147 @@
+"""Dashboard logic without a server: figures, permissions, login limits, password hashing, filters."""
+
+from datetime import UTC, date, datetime, timedelta
+
+import pandas as pd
+import pytest
+
+from dash_app import figures
+from dash_app.filters import parse_filter
+from dash_app.login_limits import LoginPolicy, locked_until
+from dash_app.passwords import hash_password, verify_password
+from dash_app.permissions import Role, can_open, can_run_callback, home_path
+from dash_app.warehouse import FLOOR_COLUMNS
+
+NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+
+
+def summary(updated_at: datetime) -> pd.DataFrame:
+    values = [updated_at, updated_at, 12, 80, NOW - timedelta(minutes=75), 2, 140, 3, 20, 4, 9, 30, 40]
+    return pd.DataFrame([values], columns=FLOOR_COLUMNS)
+
+
+def test_fresh_floor_shows_numbers():
+    quality = pd.DataFrame([{"rolling_accuracy": 0.91}])
+    numbers = figures.floor_numbers(
+        summary(NOW - timedelta(seconds=2)), quality, 133.4, NOW, timedelta(seconds=10)
+    )
+    assert not numbers.is_stale
+    assert (numbers.waiting, numbers.oldest_wait, numbers.forecast_hour) == ("12", "1h 15m", "133")
+    assert (numbers.csat_today, numbers.categoriser_accuracy, numbers.agents_online) == (
+        "75%",
+        "91%",
+        "20 / 24",
+    )
+
+
+def test_stale_or_missing_floor_shows_dashes_never_zeros():
+    stale = figures.floor_numbers(
+        summary(NOW - timedelta(minutes=3)), pd.DataFrame(), None, NOW, timedelta(seconds=10)
+    )
+    assert stale.is_stale
+    assert stale.status.startswith("STALE")
+    assert stale.waiting == "—"
+    missing = figures.floor_numbers(
+        pd.DataFrame(columns=FLOOR_COLUMNS), pd.DataFrame(), None, NOW, timedelta(seconds=10)
+    )
+    assert missing.is_stale
+    assert missing.waiting == "—"
+
+
+def test_queue_depth_stacks_priorities_per_category():
+    queues = pd.DataFrame(
+        [("refund", "urgent", 3, NOW), ("refund", "low", 2, NOW), ("top_up", "normal", 7, NOW)],
+        columns=["category", "priority", "waiting", "oldest_created_at"],
+    )
+    figure = figures.queue_depth_figure(queues)
+    by_name = {trace.name: dict(zip(trace.y, trace.x, strict=True)) for trace in figure.data}
+    assert by_name["urgent"] == {"refund": 3, "top_up": 0}
+    assert by_name["normal"]["top_up"] == 7
+    assert figure.layout.barmode == "stack"
+
+
+def test_sla_figure_carries_the_drill_key_and_percentages():
+    sla = pd.DataFrame(
+        [("chat", 10, 0.8, 0.5, 0.9, 4)],
+        columns=["key", "tickets", "first_reply_sl", "resolution_sl", "csat", "csat_responses"],
+    )
+    figure = figures.sla_figure(sla, "channel")
+    assert [trace.y[0] for trace in figure.data] == [80.0, 50.0, 90.0]
+    assert figure.data[0].customdata[0] == "chat"
+
+
+def test_empty_results_give_a_no_data_figure():
+    for figure in (
+        figures.volume_figure(pd.DataFrame()),
+        figures.staffing_figure(pd.DataFrame()),
+        figures.forecast_figure(pd.DataFrame(), pd.DataFrame(), "chat"),
+    ):
+        assert figure.layout.annotations[0].text == "no data yet"
+
+
+def test_forecast_figure_draws_interval_forecast_and_actual():
+    at = [NOW + timedelta(hours=h) for h in range(3)]
+    forecast = pd.DataFrame(
+        {"period_at": at, "yhat": [1.0, 2, 3], "yhat_lower": [0.5, 1, 2], "yhat_upper": [2.0, 3, 4]}
+    )
+    actual = pd.DataFrame({"period_at": at[:2], "actual": [1, 2]})
+    names = [trace.name for trace in figures.forecast_figure(actual, forecast, "chat").data]
+    assert names == ["80% interval", "forecast", "actual"]
+
+
+def test_permission_map():
+    assert can_open(Role.MANAGER, "/")
+    assert not can_open(Role.ANALYST, "/")
+    assert can_open(Role.ANALYST, "/forecast")
+    assert not can_open(Role.MANAGER, "/forecast")
+    assert not can_open(Role.ANALYST, "/admin")
+    assert not can_open(Role.MANAGER, "/admin/")
+    assert all(can_open(Role.ADMIN, path) for path in ("/", "/admin", "/categoriser"))
+    assert home_path(Role.ANALYST) == "/volume"
+    assert home_path(Role.MANAGER) == "/"
+
+
+def test_callbacks_are_refused_when_they_write_to_a_forbidden_page():
+    assert not can_run_callback(Role.ANALYST, "..admin-users.data...admin-audit.data..")
+    assert not can_run_callback(Role.MANAGER, "forecast-chart.figure")
+    assert can_run_callback(Role.ANALYST, "..volume-trend.figure...volume-sla.figure..")
+    assert can_run_callback(Role.ADMIN, "admin-users.data")
+
+
+def test_five_failures_in_the_window_lock_for_the_lockout():
+    policy = LoginPolicy(5, timedelta(minutes=15), timedelta(minutes=15))
+    failures = [NOW - timedelta(minutes=m) for m in (1, 2, 3, 4)]
+    assert locked_until(failures, NOW, policy) is None
+    failures.append(NOW - timedelta(minutes=5))
+    assert locked_until(failures, NOW, policy) == NOW - timedelta(minutes=1) + timedelta(minutes=15)
+    assert locked_until(failures, NOW + timedelta(minutes=15), policy) is None  # lock over
+
+
+def test_failures_spread_wider_than_the_window_do_not_lock():
+    policy = LoginPolicy(5, timedelta(minutes=15), timedelta(minutes=15))
+    spread = [NOW - timedelta(minutes=5 * m) for m in range(5)]  # 20 minutes apart end to end
+    assert locked_until(spread, NOW, policy) is None
+    with pytest.raises(ValueError, match="timezone-aware"):
+        locked_until(spread, NOW.replace(tzinfo=None), policy)
+
+
+def test_argon2_hash_and_verify():
+    hashed = hash_password("a long enough secret")
+    assert hashed.startswith("$argon2id$")
+    assert verify_password(hashed, "a long enough secret")
+    assert not verify_password(hashed, "a long enough secreT")
+    assert not verify_password(None, "anything at all")
+    assert not verify_password("not a hash", "anything at all")
+    with pytest.raises(ValueError, match="at least"):
+        hash_password("short")
+
+
+def test_filter_parsing_and_sql():
+    f = parse_filter("2026-03-01", "2026-02-01T00:00:00", ["refund"], None, "", default_end=date(2026, 3, 2))
+    assert (f.start, f.end, f.team) == (date(2026, 2, 1), date(2026, 3, 1), None)
+    where, params = f.where()
+    assert "category" in where
+    assert "channel" not in where
+    assert params == [date(2026, 2, 1), date(2026, 3, 2), ["refund"]]
+    default = parse_filter(None, None, None, None, None, default_end=date(2026, 3, 2))
+    assert default.start == date(2026, 2, 3)
