@@ -6,7 +6,7 @@ from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, KafkaExcepti
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from cxa.settings import KafkaSettings
-from cxa.topics import ALL_TOPICS, SINGLE_PARTITION
+from cxa.topics import ALL_TOPICS
 
 
 def producer_config(settings: KafkaSettings, **overrides: Any) -> dict[str, Any]:
@@ -32,12 +32,7 @@ def ensure_topics(settings: KafkaSettings, topics: tuple[str, ...] = ALL_TOPICS)
     if not missing:
         return []
     futures = admin.create_topics(
-        [
-            NewTopic(
-                name, 1 if name in SINGLE_PARTITION else settings.partitions, settings.replication_factor
-            )
-            for name in missing
-        ]
+        [NewTopic(name, settings.partitions, settings.replication_factor) for name in missing]
     )
     for future in futures.values():
         try:

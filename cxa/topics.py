@@ -17,10 +17,12 @@ TICKETS_ROUTED: Final = "tickets.routed"
 DEADLETTER: Final = "cxa.deadletter"
 """Messages that failed validation: original key and bytes, reason and origin in headers."""
 
-FLOOR: Final = "cxa.floor"
-"""Internal: every validated event and prediction, funnelled into ONE partition so that one worker
-(the partition's owner) holds the whole floor and routes globally; the others take over on failure."""
-
 SOURCE_TOPICS: Final = (TICKET_EVENTS, AGENT_EVENTS)
-ALL_TOPICS: Final = (*SOURCE_TOPICS, TICKETS_CATEGORIZED, TICKETS_ROUTED, DEADLETTER, FLOOR)
-SINGLE_PARTITION: Final = (FLOOR,)
+ALL_TOPICS: Final = (*SOURCE_TOPICS, TICKETS_CATEGORIZED, TICKETS_ROUTED, DEADLETTER)
+
+
+def floor_topic(app_id: str) -> str:
+    """The worker app's internal one-partition topic: every validated event and prediction,
+    funnelled so that one worker (the partition's owner) holds the whole floor and routes globally;
+    another takes over when it fails. Faust creates it."""
+    return f"{app_id}-floor"

@@ -47,8 +47,9 @@ def create_app(
         value_serializer="raw",
     )
     floor = app.topic(
-        topics.FLOOR,
+        topics.floor_topic(settings.app_id),
         partitions=1,
+        internal=True,
         key_type=bytes,
         value_type=bytes,
         key_serializer="raw",

@@ -269,7 +269,9 @@ def register(
                 continue  # ingest_events dead-letters it
         created = [e for e in parsed if isinstance(e, events.TicketCreated)]
         if created:
-            out = service.predict(created)
+            # In a thread (the model under the lock), so the sink's batches are not held up meanwhile.
+            async with service.lock:
+                out = await asyncio.to_thread(service.predict, created)
             await _retrying("writing predictions", lambda: store.write_predictions(out), settings)
             for prediction in out:
                 await predictions.send(key=prediction.ticket_id.encode(), value=events.serialize(prediction))
@@ -294,7 +296,7 @@ def register(
             messages = [json.loads(value) for value in batch]
             async with service.lock:
                 await service.refresh()
-                service.learn(messages)
+                await asyncio.to_thread(service.learn, messages)
             await service.flush(force=False)
 
     @app.timer(settings.categorizer_reload_seconds, name="refresh_categorizer")

@@ -29,6 +29,13 @@ def _at(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
+def _backoff(reroute_after: timedelta, ticket: Record) -> timedelta:
+    """Each unanswered routing doubles the wait before the next (up to 64x): a ticket the ticketing
+    system never assigns (closed elsewhere, or from a system that is gone) must not take the free
+    agents of every round from the tickets that are really waiting."""
+    return reroute_after * 2 ** min(max(ticket.get("routings", 1) - 1, 0), 6)
+
+
 def first_reply_due(priority: str, created_at: datetime) -> datetime:
     """Calendar first-reply target of the priority (the clock runs while nobody has replied)."""
     return created_at + timedelta(minutes=SLA_POLICIES[Priority(priority)].first_reply_minutes)
@@ -64,6 +71,7 @@ class FloorState:
                 "status": OPEN,
                 "first_reply_at": None,
                 "routed_at": None,
+                "routings": 0,
             }
             self._count(f"arrivals:{event.occurred_at:%Y-%m-%dT%H:%M}")
             return
@@ -83,7 +91,7 @@ class FloorState:
             ticket["category"], ticket["confidence"] = event.category, 1.0
         elif isinstance(event, events.TicketAssigned):
             self._release(ticket_id, ticket)
-            ticket["agent_id"], ticket["routed_at"] = event.agent_id, None
+            ticket["agent_id"], ticket["routed_at"], ticket["routings"] = event.agent_id, None, 0
             self._hold(ticket_id, ticket)
         elif isinstance(event, events.AgentReplied):
             ticket["first_reply_at"] = ticket["first_reply_at"] or _iso(event.occurred_at)
@@ -145,8 +153,9 @@ class FloorState:
     def mark_routed(self, ticket_ids: Iterable[str], now: datetime) -> None:
         """Routed tickets wait for their assignment and are not routed again meanwhile."""
         for ticket_id in ticket_ids:
-            if ticket_id in self.tickets:
-                self.tickets[ticket_id] = {**self.tickets[ticket_id], "routed_at": _iso(now)}
+            if ticket := self.tickets.get(ticket_id):
+                routings = ticket.get("routings", 0) + 1
+                self.tickets[ticket_id] = {**ticket, "routed_at": _iso(now), "routings": routings}
 
     def forget_counters_before(self, moment: datetime) -> None:
         for key in [k for k in self.counters if k.split(":")[1] < f"{moment:%Y-%m-%d}"]:
@@ -156,12 +165,12 @@ class FloorState:
 
     def waiting(self, now: datetime, reroute_after: timedelta) -> list[WaitingTicket]:
         """Open tickets without an agent who can work them: never assigned, or their agent left,
-        and not routed within ``reroute_after``."""
+        and not routed within ``reroute_after`` (doubled after every unanswered routing)."""
         waiting = []
         for ticket_id, ticket in self.tickets.items():
             if ticket["status"] != OPEN or self._is_with_agent(ticket):
                 continue
-            if ticket["routed_at"] and now - _at(ticket["routed_at"]) < reroute_after:
+            if ticket["routed_at"] and now - _at(ticket["routed_at"]) < _backoff(reroute_after, ticket):
                 continue
             created_at = _at(ticket["created_at"])
             waiting.append(

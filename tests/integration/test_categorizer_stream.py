@@ -114,11 +114,18 @@ def test_worker_categorizes_learns_from_confirmations_and_checkpoints(
     finally:
         consumer.close()
 
-    assert _count(database_url, "SELECT count(*) FROM raw.ticket_categorizations") == len(created)
+    # The broker is shared by the session's tests, so count this test's tickets only.
     with db.connect(database_url) as conn:
+        predicted = conn.execute(
+            "SELECT count(*), count(DISTINCT ticket_id) FROM raw.ticket_categorizations"
+            " WHERE ticket_id = ANY(%s)",
+            (sorted(mine),),
+        ).fetchone()
         categories = dict(
             conn.execute(
                 "SELECT category, true_positives + false_negatives FROM live.categorizer_categories"
             ).fetchall()
         )
-    assert categories == {"card_arrival": 12, "transfer_failed": 12}
+    assert predicted == (len(created), len(created))
+    assert categories["card_arrival"] >= 12
+    assert categories["transfer_failed"] >= 12

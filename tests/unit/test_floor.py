@@ -74,6 +74,13 @@ def test_routed_tickets_are_not_routed_again_until_the_assignment_is_late() -> N
     state.mark_routed(["T1"], T0)
     assert state.waiting(T0 + timedelta(seconds=5), timedelta(seconds=10)) == []
     assert len(state.waiting(T0 + timedelta(seconds=11), timedelta(seconds=10))) == 1
+    later = T0 + timedelta(seconds=11)
+    state.mark_routed(["T1"], later)  # unanswered twice: the next try waits twice as long
+    assert state.waiting(later + timedelta(seconds=15), timedelta(seconds=10)) == []
+    assert len(state.waiting(later + timedelta(seconds=21), timedelta(seconds=10))) == 1
+    state.apply(events.AgentStatusChanged(agent_id="A1", occurred_at=T0, status="online"))
+    state.apply(events.TicketAssigned(ticket_id="T1", occurred_at=later, agent_id="A1"))
+    assert state.tickets["T1"]["routings"] == 0
 
 
 def test_predictions_and_labels_set_the_category() -> None:

@@ -15,6 +15,7 @@ from stream_processors.settings import WorkerSettings
 from stream_processors.sink import Landed
 
 WHEN = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
+FLOOR = topics.floor_topic(WorkerSettings().app_id)
 
 
 class RecordingSink:
@@ -63,7 +64,7 @@ def _run(sink: RecordingSink, messages: list[tuple[str, bytes, bytes]]) -> list[
                 await _until(
                     lambda: (
                         len(sink.rows) + sum(m["topic"] == topics.DEADLETTER for m in sent) >= len(messages)
-                        and (not sink.rows or any(m["topic"] == topics.FLOOR for m in sent))
+                        and (not sink.rows or any(m["topic"] == FLOOR for m in sent))
                     )
                 )
 
@@ -102,7 +103,7 @@ def test_valid_events_reach_the_sink_and_bad_ones_the_dead_letter_topic() -> Non
         ],
     )
     assert [row.event.key for row in sink.rows] == ["T1", "A1"]
-    forwarded = [doc for m in sent if m["topic"] == topics.FLOOR for doc in json.loads(m["value"])]
+    forwarded = [doc for m in sent if m["topic"] == FLOOR for doc in json.loads(m["value"])]
     assert forwarded == [json.loads(first), json.loads(agent_event)]  # valid events go on to the floor
     letters = [message for message in sent if message["topic"] == topics.DEADLETTER]
     assert [(letter["topic"], letter["key"], letter["value"]) for letter in letters] == [
