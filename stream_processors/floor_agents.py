@@ -105,12 +105,21 @@ def register(
         # The state lives in memory and goes to the changelog-backed tables once per round, so a
         # burst of events costs one table write per changed key, not one per event. On start (or
         # when this worker takes the partition over) it is restored from the tables.
-        memory = [Tracked(dict(table.items())) for table in tables]
-        state = FloorState(*memory)
+        memory: list[Tracked] = []
+        state = FloorState({}, {}, {})
+        generation = None
         last_event_at: datetime | None = None
         last_round = 0.0
         pruned_day = ""
         async for value in stream:
+            if app.consumer_generation_id != generation:
+                # A rebalance gave this worker the floor, or left it here: keep what is not yet in the
+                # tables, then take the state they hold (recovered from the changelog on a takeover).
+                generation = app.consumer_generation_id
+                for kept, table in zip(memory, tables, strict=False):
+                    kept.flush(table)
+                memory = [Tracked(dict(table.items())) for table in tables]
+                state = FloorState(*memory)
             moment = apply_floor_message(state, value)
             last_event_at = max(filter(None, [last_event_at, moment]), default=None)
             if time.monotonic() - last_round < settings.routing_interval_seconds:
