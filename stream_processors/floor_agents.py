@@ -125,7 +125,9 @@ def register(
             if time.monotonic() - last_round < settings.routing_interval_seconds:
                 continue
             last_round = time.monotonic()
-            now = datetime.now(UTC)
+            # The wall clock, or the events' own clock when they run ahead of it (a simulation
+            # faster than real time), so waits and SLA timers use the clock the tickets live on.
+            now = max(filter(None, [datetime.now(UTC), last_event_at]))
             if f"{now:%Y-%m-%d}" != pruned_day:
                 state.forget_counters_before(now - timedelta(days=1))
                 pruned_day = f"{now:%Y-%m-%d}"
