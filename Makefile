@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 UV := python3 -m uv
 
-.PHONY: install demo test lint stop bench
+.PHONY: install airflow demo test lint stop bench
 
 install:  ## Install uv (if missing) and the locked Python environment in .venv
 	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --user --quiet uv \
@@ -25,7 +25,11 @@ lint: install  ## Lint, format, types and architecture boundaries
 	$(UV) run --frozen mypy
 	$(UV) run --frozen lint-imports
 
-test: lint  ## Everything CI runs: lint, then the whole suite on a throwaway Kafka + PostgreSQL
+airflow:  ## Airflow in an environment of its own (.cache/airflow-venv), for the DAG's tests
+	@[ -x .cache/airflow-venv/bin/airflow ] || { $(UV) venv --quiet --python 3.11 .cache/airflow-venv \
+		&& $(UV) pip install --quiet --python .cache/airflow-venv/bin/python "apache-airflow==2.11.2"; }
+
+test: lint airflow  ## Everything CI runs: lint, then the whole suite on a throwaway Kafka + PostgreSQL
 	$(UV) run --frozen pytest
 
 bench: install  ## Every benchmark (about 20 minutes); results under bench/results/

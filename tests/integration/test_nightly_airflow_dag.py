@@ -2,7 +2,7 @@
 
 Airflow is large and pins its own dependencies, so it lives outside the project's environment:
 ``python3 -m uv venv --python 3.11 .cache/airflow-venv`` then
-``python3 -m uv pip install --python .cache/airflow-venv/bin/python "apache-airflow>=2.10,<3"``
+``python3 -m uv pip install --python .cache/airflow-venv/bin/python "apache-airflow==2.11.2"``
 (or point CXA_AIRFLOW_PYTHON at another Airflow's Python). Without it these tests are skipped.
 """
 
