@@ -10,6 +10,21 @@ from stream_processors.settings import WorkerSettings
 from stream_processors.sink import EventSink, Sink
 
 
+def raw_topic(
+    app: faust.App, *names: str, partitions: int | None = None, internal: bool = False
+) -> faust.TopicT:
+    """A topic whose keys and values stay bytes: the agents parse (and dead-letter) themselves."""
+    return app.topic(
+        *names,
+        partitions=partitions,
+        internal=internal,
+        key_type=bytes,
+        value_type=bytes,
+        key_serializer="raw",
+        value_serializer="raw",
+    )
+
+
 def create_app(
     settings: WorkerSettings,
     sink: Sink | None = None,
@@ -32,29 +47,9 @@ def create_app(
         web_enabled=settings.web_enabled,
         web_port=settings.web_port,
     )
-    source = app.topic(
-        *topics.SOURCE_TOPICS,
-        key_type=bytes,
-        value_type=bytes,
-        key_serializer="raw",
-        value_serializer="raw",
-    )
-    deadletter = app.topic(
-        topics.DEADLETTER,
-        key_type=bytes,
-        value_type=bytes,
-        key_serializer="raw",
-        value_serializer="raw",
-    )
-    floor = app.topic(
-        topics.floor_topic(settings.app_id),
-        partitions=1,
-        internal=True,
-        key_type=bytes,
-        value_type=bytes,
-        key_serializer="raw",
-        value_serializer="raw",
-    )
+    source = raw_topic(app, *topics.SOURCE_TOPICS)
+    deadletter = raw_topic(app, topics.DEADLETTER)
+    floor = raw_topic(app, topics.floor_topic(settings.app_id), partitions=1, internal=True)
     ingest.register(
         app,
         settings,
@@ -68,49 +63,17 @@ def create_app(
             app,
             settings,
             floor=floor,
-            routed=app.topic(
-                topics.TICKETS_ROUTED,
-                key_type=bytes,
-                value_type=bytes,
-                key_serializer="raw",
-                value_serializer="raw",
-            ),
-            predictions=app.topic(
-                topics.TICKETS_CATEGORIZED,
-                key_type=bytes,
-                value_type=bytes,
-                key_serializer="raw",
-                value_serializer="raw",
-            ),
+            routed=raw_topic(app, topics.TICKETS_ROUTED),
+            predictions=raw_topic(app, topics.TICKETS_CATEGORIZED),
             store=floor_store or PostgresFloorStore(settings.database.url),
         )
     if settings.categorizer_enabled:
         categorize.register(
             app,
             settings,
-            tickets=app.topic(
-                topics.TICKET_EVENTS,
-                key_type=bytes,
-                value_type=bytes,
-                key_serializer="raw",
-                value_serializer="raw",
-            ),
-            predictions=app.topic(
-                topics.TICKETS_CATEGORIZED,
-                key_type=bytes,
-                value_type=bytes,
-                key_serializer="raw",
-                value_serializer="raw",
-            ),
-            labels=app.topic(
-                categorize.labels_topic_name(settings.app_id),
-                partitions=1,
-                internal=True,
-                key_type=bytes,
-                value_type=bytes,
-                key_serializer="raw",
-                value_serializer="raw",
-            ),
+            tickets=raw_topic(app, topics.TICKET_EVENTS),
+            predictions=raw_topic(app, topics.TICKETS_CATEGORIZED),
+            labels=raw_topic(app, categorize.labels_topic_name(settings.app_id), partitions=1, internal=True),
             store=categorizer_store or PostgresCategorizerStore(settings.database.url),
         )
     return app
