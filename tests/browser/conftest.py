@@ -72,7 +72,7 @@ def dashboard(database_url: str) -> Dashboard:
 
 def login(dash_duo, username: str, password: str = PASSWORD) -> None:
     dash_duo.driver.get(dash_duo.server.url + "/login")
-    dash_duo.wait_for_element("#username").send_keys(username)
+    dash_duo.wait_for_element("#username", timeout=30).send_keys(username)
     dash_duo.find_element("#password").send_keys(password)
     dash_duo.find_element("#login-submit").click()
 

@@ -40,11 +40,11 @@ def test_wrong_password_is_refused_and_admin_sees_every_page(dash_duo, dashboard
     assert "/login" in dash_duo.driver.current_url  # nothing is visible without signing in
 
     login(dash_duo, "admin")
-    dash_duo.wait_for_element("#nav-admin")
+    dash_duo.wait_for_element("#nav-admin", timeout=30)
     for path, selector in PAGES.items():
         dash_duo.reset_log_timestamp()
-        dash_duo.wait_for_page(dash_duo.server.url + path)
-        dash_duo.wait_for_element(selector, timeout=15)
+        dash_duo.wait_for_page(dash_duo.server.url + path, timeout=30)
+        dash_duo.wait_for_element(selector, timeout=30)
         screenshot(dash_duo, "wallboard" if path == "/" else path.strip("/"))
         assert dash_duo.get_logs() == [], path
     assert ("admin", "login_failure") in audit_actions(dashboard.database_url)
@@ -54,15 +54,15 @@ def test_wrong_password_is_refused_and_admin_sees_every_page(dash_duo, dashboard
 def test_wall_board_follows_the_live_tables_and_flags_stale_data(dash_duo, dashboard):
     dash_duo.start_server(dashboard.app, navigate=False)
     login(dash_duo, "manager")
-    dash_duo.wait_for_text_to_equal("#wall-tile-waiting", "40", timeout=10)
+    dash_duo.wait_for_text_to_equal("#wall-tile-waiting", "40", timeout=30)
     with db.connect(dashboard.database_url, autocommit=True) as conn:
         write_floor(conn, datetime.now(UTC), waiting=57)
-    dash_duo.wait_for_text_to_equal("#wall-tile-waiting", "57", timeout=10)
+    dash_duo.wait_for_text_to_equal("#wall-tile-waiting", "57", timeout=30)
     assert "Live" in dash_duo.find_element("#wall-banner").text
 
     with db.connect(dashboard.database_url, autocommit=True) as conn:
         conn.execute("UPDATE live.floor_summary SET updated_at = now() - interval '5 minutes'")
-    dash_duo.wait_for_contains_text("#wall-banner", "STALE", timeout=10)
+    dash_duo.wait_for_contains_text("#wall-banner", "STALE", timeout=30)
     assert dash_duo.find_element("#wall-tile-waiting").text == "—"  # never old numbers as if current
     screenshot(dash_duo, "wallboard_stale")
     assert dash_duo.get_logs() == []
@@ -71,21 +71,21 @@ def test_wall_board_follows_the_live_tables_and_flags_stale_data(dash_duo, dashb
 def test_filter_changes_the_chart_drill_down_and_export(dash_duo, dashboard):
     dash_duo.start_server(dashboard.app, navigate=False)
     login(dash_duo, "analyst")
-    dash_duo.wait_for_page(dash_duo.server.url + "/volume")
-    dash_duo.wait_for_element("#volume-trend .bars", timeout=15)
+    dash_duo.wait_for_page(dash_duo.server.url + "/volume", timeout=30)
+    dash_duo.wait_for_element("#volume-trend .bars", timeout=30)
     traces = "#volume-trend .barlayer .trace"
     assert len(dash_duo.find_elements(traces)) == 5  # every channel
 
     dash_duo.select_dcc_dropdown("#volume-channel", value="chat")
-    wait.until(lambda: len(dash_duo.find_elements(traces)) == 1, timeout=10)
+    wait.until(lambda: len(dash_duo.find_elements(traces)) == 1, timeout=30)
 
     bar = dash_duo.find_elements("#volume-sla .bars .point path")[0]
     ActionChains(dash_duo.driver).move_to_element(bar).pause(0.3).click().perform()
-    dash_duo.wait_for_contains_text("#volume-drill-title", "channel = chat", timeout=10)
+    dash_duo.wait_for_contains_text("#volume-drill-title", "channel = chat", timeout=30)
 
     dash_duo.find_element("#volume-export").click()
-    dash_duo.wait_for_element("#volume-trend")
-    wait.until(lambda: list(Path(dash_duo.download_path).glob("*.csv")), timeout=10)
+    dash_duo.wait_for_element("#volume-trend", timeout=30)
+    wait.until(lambda: list(Path(dash_duo.download_path).glob("*.csv")), timeout=30)
     files = list(Path(dash_duo.download_path).glob("*.csv"))
     assert files
     assert files[0].read_text().startswith("channel,tickets")
@@ -96,7 +96,7 @@ def test_filter_changes_the_chart_drill_down_and_export(dash_duo, dashboard):
 def test_analyst_cannot_open_the_admin_page(dash_duo, dashboard):
     dash_duo.start_server(dashboard.app, navigate=False)
     login(dash_duo, "analyst")
-    dash_duo.wait_for_element("#nav-volume")
+    dash_duo.wait_for_element("#nav-volume", timeout=30)
     assert dash_duo.find_elements("#nav-admin") == []
     dash_duo.driver.get(dash_duo.server.url + "/admin")
     assert "403" in dash_duo.wait_for_element("#forbidden").text
