@@ -6,6 +6,7 @@ import psycopg
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
+from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
 
@@ -58,3 +59,20 @@ def head_revision() -> str:
     head = ScriptDirectory.from_config(alembic_config("postgresql://")).get_current_head()
     assert head is not None
     return head
+
+
+class LazyAsyncPool:
+    """A small checked psycopg pool that opens on first use, so building it does no I/O."""
+
+    def __init__(self, url: str) -> None:
+        self._pool = AsyncConnectionPool(
+            libpq_url(url), min_size=1, max_size=2, open=False, check=AsyncConnectionPool.check_connection
+        )
+
+    async def opened(self) -> AsyncConnectionPool:
+        if self._pool.closed:
+            await self._pool.open()
+        return self._pool
+
+    async def close(self) -> None:
+        await self._pool.close()

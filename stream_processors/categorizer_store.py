@@ -4,10 +4,8 @@ import json
 from collections.abc import Sequence
 from typing import Protocol
 
-from psycopg_pool import AsyncConnectionPool
-
 from cxa import events
-from cxa.db import libpq_url
+from cxa.db import LazyAsyncPool
 from stream_processors.categorizer import MonitorReport
 
 
@@ -56,24 +54,13 @@ ON CONFLICT (category) DO UPDATE SET
 
 class PostgresCategorizerStore:
     def __init__(self, database_url: str) -> None:
-        self._pool = AsyncConnectionPool(
-            libpq_url(database_url),
-            min_size=1,
-            max_size=2,
-            open=False,
-            check=AsyncConnectionPool.check_connection,
-        )
-
-    async def _opened(self) -> AsyncConnectionPool:
-        if self._pool.closed:
-            await self._pool.open()
-        return self._pool
+        self._database = LazyAsyncPool(database_url)
 
     async def close(self) -> None:
-        await self._pool.close()
+        await self._database.close()
 
     async def checkpoint_ids(self, newer_than: int) -> list[int]:
-        pool = await self._opened()
+        pool = await self._database.opened()
         async with pool.connection() as conn:
             cursor = await conn.execute(
                 "SELECT checkpoint_id FROM live.categorizer_checkpoints "
@@ -83,7 +70,7 @@ class PostgresCategorizerStore:
             return [int(row[0]) for row in await cursor.fetchall()]
 
     async def read_checkpoint(self, checkpoint_id: int) -> bytes:
-        pool = await self._opened()
+        pool = await self._database.opened()
         async with pool.connection() as conn:
             cursor = await conn.execute(
                 "SELECT state FROM live.categorizer_checkpoints WHERE checkpoint_id = %s", (checkpoint_id,)
@@ -104,7 +91,7 @@ class PostgresCategorizerStore:
         sha256: str,
         keep: int,
     ) -> int:
-        pool = await self._opened()
+        pool = await self._database.opened()
         async with pool.connection() as conn, conn.transaction():
             cursor = await conn.execute(
                 "INSERT INTO live.categorizer_checkpoints "
@@ -124,7 +111,7 @@ class PostgresCategorizerStore:
         return checkpoint_id
 
     async def reject_checkpoint(self, checkpoint_id: int, reason: str) -> None:
-        pool = await self._opened()
+        pool = await self._database.opened()
         async with pool.connection() as conn:
             await conn.execute(
                 "UPDATE live.categorizer_checkpoints SET rejected_at = now(), rejected_reason = %s "
@@ -148,12 +135,12 @@ class PostgresCategorizerStore:
             )
             for p in predictions
         ]
-        pool = await self._opened()
+        pool = await self._database.opened()
         async with pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
             await cursor.executemany(_PREDICTION_SQL, rows)
 
     async def write_quality(self, worker: str, model_version: str, report: MonitorReport) -> None:
-        pool = await self._opened()
+        pool = await self._database.opened()
         async with pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
             await cursor.execute(
                 "INSERT INTO live.categorizer_quality (worker, model_version, labelled, rolling_accuracy, "

@@ -5,10 +5,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from psycopg_pool import AsyncConnectionPool
-
 from cxa import events
-from cxa.db import libpq_url
+from cxa.db import LazyAsyncPool
 from stream_processors.floor import Board
 
 FEED_LENGTH = 200
@@ -24,23 +22,12 @@ class PostgresFloorStore:
     """Each board replaces the live tables in one transaction, so readers never see half of one."""
 
     def __init__(self, database_url: str) -> None:
-        self._pool = AsyncConnectionPool(
-            libpq_url(database_url),
-            min_size=1,
-            max_size=2,
-            open=False,
-            check=AsyncConnectionPool.check_connection,
-        )
-
-    async def _connection(self) -> AsyncConnectionPool:
-        if self._pool.closed:
-            await self._pool.open()
-        return self._pool
+        self._database = LazyAsyncPool(database_url)
 
     async def write_board(self, board: Board, last_event_at: datetime | None) -> None:
         online = sum(a.status == "online" for a in board.agents)
         away = sum(a.status == "away" for a in board.agents)
-        pool = await self._connection()
+        pool = await self._database.opened()
         async with pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
             await cursor.execute(
                 """
@@ -109,7 +96,7 @@ class PostgresFloorStore:
     async def write_decisions(self, decisions: Sequence[events.TicketRouted]) -> None:
         if not decisions:
             return
-        pool = await self._connection()
+        pool = await self._database.opened()
         async with pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
             await cursor.executemany(
                 "INSERT INTO raw.routing_decisions (event_id, ticket_id, agent_id, policy, score,"

@@ -4,10 +4,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from psycopg_pool import AsyncConnectionPool
-
 from cxa import events
-from cxa.db import libpq_url
+from cxa.db import LazyAsyncPool
 
 
 @dataclass(frozen=True)
@@ -57,25 +55,18 @@ class EventSink:
     """Writes a batch in one transaction; a redelivered event (same ``event_id``) adds no row."""
 
     def __init__(self, database_url: str) -> None:
-        self._pool = AsyncConnectionPool(
-            libpq_url(database_url),
-            min_size=1,
-            max_size=2,
-            open=False,
-            check=AsyncConnectionPool.check_connection,
-        )
+        self._database = LazyAsyncPool(database_url)
 
     async def close(self) -> None:
-        await self._pool.close()
+        await self._database.close()
 
     async def write(self, batch: Sequence[Landed]) -> None:
         tickets = [_row(item) for item in batch if isinstance(item.event, events.TicketEventBase)]
         agents = [_row(item) for item in batch if isinstance(item.event, events.AgentEventBase)]
         if not tickets and not agents:
             return
-        if self._pool.closed:
-            await self._pool.open()
-        async with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
+        pool = await self._database.opened()
+        async with pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
             if tickets:
                 await cursor.executemany(_TICKET_SQL, tickets)
             if agents:
