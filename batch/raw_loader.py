@@ -13,10 +13,14 @@ TICKET_COPY = (
 AGENT_COPY = (
     "COPY raw.agent_events (event_id, event_type, schema_version, agent_id, occurred_at, payload) FROM STDIN"
 )
+PREDICTION_COPY = (
+    "COPY raw.ticket_categorizations (event_id, ticket_id, category, confidence, top, model_version,"
+    " latency_ms, predicted_at) FROM STDIN"
+)
 
 
 def load_history(url: str, history: History) -> None:
-    """Insert customers, agents and events (reference rows are replaced, events appended)."""
+    """Insert customers, agents, events and predictions (reference rows are kept, the rest appended)."""
     with db.connect(url) as conn, conn.cursor() as cursor:
         for customer in history.customers:
             cursor.execute(
@@ -73,5 +77,19 @@ def load_history(url: str, history: History) -> None:
                         event.agent_id,
                         event.occurred_at,
                         event.model_dump_json(),
+                    )
+                )
+        with cursor.copy(PREDICTION_COPY) as copy:
+            for prediction in history.predictions:
+                copy.write_row(
+                    (
+                        prediction.event_id,
+                        prediction.ticket_id,
+                        prediction.category,
+                        prediction.confidence,
+                        json.dumps(prediction.top),
+                        prediction.model_version,
+                        prediction.latency_ms,
+                        prediction.occurred_at,
                     )
                 )

@@ -3,7 +3,8 @@
 For tests, demos and benchmarks of the batch side when no real history is at hand. Same seed,
 same history. Arrivals follow a weekly and intraday profile per channel; every ticket walks a
 plausible lifecycle (label, assignment, replies, pending spells, solves, reopens, CSAT), cut at
-``end`` so recent tickets are still open.
+``end`` so recent tickets are still open. :func:`generate_predictions` adds the stream
+categoriser's answers (``raw.ticket_categorizations``) to a history, on request.
 """
 
 import math
@@ -17,6 +18,7 @@ from cxa.events import (
     AgentReplied,
     AgentStatus,
     AgentStatusChanged,
+    CategoryPredicted,
     Channel,
     CsatSubmitted,
     CustomerReplied,
@@ -81,6 +83,7 @@ class History:
     agents: list[Agent] = field(default_factory=list)
     ticket_events: list[Any] = field(default_factory=list)
     agent_events: list[Any] = field(default_factory=list)
+    predictions: list[CategoryPredicted] = field(default_factory=list)
 
 
 def hourly_profile(hour: int) -> float:
@@ -313,3 +316,51 @@ def generate_ticket(rng: random.Random, ticket_id: str, created_at: datetime, hi
         )
     )
     return events
+
+
+def generate_predictions(
+    history: History,
+    seed: int = 7,
+    accuracy: float = 0.85,
+    abstain_rate: float = 0.05,
+    model_version: str = "synthetic-v1",
+) -> list[CategoryPredicted]:
+    """The categoriser's answer a few milliseconds after each ticket's creation.
+
+    Right for ``accuracy`` of the tickets against the category agents settled on, abstaining for
+    ``abstain_rate``; a wrong answer is mostly the next category in :data:`CATEGORIES`, so the
+    confusion has a pattern. Its own random stream: the history's events stay as they are.
+    """
+    rng = random.Random(seed)
+    labels = [
+        e for e in history.ticket_events if isinstance(e, TicketCategoryConfirmed | TicketCategoryCorrected)
+    ]
+    settled = {label.ticket_id: label.category for label in sorted(labels, key=lambda e: e.occurred_at)}
+    predictions = []
+    for event in history.ticket_events:
+        if not isinstance(event, TicketCreated):
+            continue
+        truth = settled.get(event.ticket_id) or rng.choice(CATEGORIES)  # unlabelled yet
+        draw = rng.random()
+        if draw < abstain_rate:
+            category, confidence = None, rng.uniform(0.1, 0.4)
+        elif draw < abstain_rate + accuracy or truth not in CATEGORIES:
+            category, confidence = truth, rng.uniform(0.6, 1.0)
+        else:
+            index = CATEGORIES.index(truth)
+            step = 1 if rng.random() < 0.7 else rng.randint(2, len(CATEGORIES) - 1)
+            category, confidence = CATEGORIES[(index + step) % len(CATEGORIES)], rng.uniform(0.45, 0.8)
+        latency_ms = round(rng.uniform(1.0, 10.0), 2)
+        predictions.append(
+            CategoryPredicted(
+                event_id=event_uuid(rng),
+                ticket_id=event.ticket_id,
+                occurred_at=event.occurred_at + timedelta(milliseconds=latency_ms),
+                category=category,
+                confidence=round(confidence, 3),
+                top=[(category or truth, round(confidence, 3))],
+                model_version=model_version,
+                latency_ms=latency_ms,
+            )
+        )
+    return predictions

@@ -248,7 +248,7 @@ def customer_segment_figure(segments: pd.DataFrame) -> go.Figure:
     )
     figure.add_scatter(
         x=list(frame["segment"]),
-        y=[round(100 * v, 1) for v in frame["churn"].fillna(0)],
+        y=[round(100 * v, 1) for v in pd.to_numeric(frame["churn"]).fillna(0)],
         name="churn risk %",
         yaxis="y2",
         mode="markers+lines",
@@ -353,3 +353,90 @@ def categoriser_confusion_figure(categories: pd.DataFrame) -> go.Figure:
     figure.add_bar(y=list(frame["category"]), x=list(frame["recall"]), name="recall", orientation="h")
     figure.update_layout(barmode="group", height=max(400, 18 * len(frame)), xaxis={"range": [0, 1]})
     return styled(figure, "Precision and recall per category (live)", dark=False)
+
+
+OTHER = "other"
+ABSTAINED = "abstained"
+SOURCE_LABELS = {"model": "model predictions", "first_guess": "agents' first guesses"}
+
+
+@dataclass(frozen=True)
+class ConfusionMatrix:
+    """Tickets by true category (rows) and predicted category (columns), rare categories folded."""
+
+    counts: pd.DataFrame
+    shares: pd.DataFrame  # each row over its total: the diagonal is the category's recall
+    true_categories: int  # distinct true categories before folding
+
+
+def confusion_matrix(confusion: pd.DataFrame, top: int = 20) -> ConfusionMatrix:
+    """Rows: the ``top`` most frequent true categories, then "other" for the rest. Columns: the same
+    categories in the same order (so right answers sit on the diagonal), "other" for every other
+    prediction, and "abstained" last, never folded.
+    """
+    if top < 1:
+        raise ValueError("top must be at least 1")
+    frame = confusion.assign(tickets=pd.to_numeric(confusion["tickets"]))
+    frame = frame[frame["tickets"] > 0]
+    totals = frame.groupby("true_category")["tickets"].sum()
+    ranked = sorted(totals.index, key=lambda category: (-totals[category], category))
+    kept = ranked[:top]
+    true = frame["true_category"].where(frame["true_category"].isin(kept), OTHER)
+    predicted = frame["predicted_category"].where(frame["predicted_category"].isin([*kept, ABSTAINED]), OTHER)
+    counts = (
+        frame.assign(true_category=true, predicted_category=predicted)
+        .groupby(["true_category", "predicted_category"])["tickets"]
+        .sum()
+        .unstack(fill_value=0)
+    )
+    rows = kept + ([OTHER] if len(ranked) > top else [])
+    columns = kept + [column for column in (OTHER, ABSTAINED) if column in counts.columns]
+    counts = counts.reindex(index=rows, columns=columns, fill_value=0).astype("int64")
+    return ConfusionMatrix(counts, counts.div(counts.sum(axis=1), axis=0), len(ranked))
+
+
+def confusion_cells(matrix: ConfusionMatrix) -> pd.DataFrame:
+    """The matrix as shown, one row per non-empty cell in display order (the page's CSV export)."""
+    cells = matrix.counts.stack().rename("tickets").reset_index()
+    cells["share"] = matrix.shares.stack().round(4).to_numpy()
+    return cells[cells["tickets"] > 0].reset_index(drop=True)
+
+
+def confusion_figure(confusion: pd.DataFrame, top: int = 20, source: str = "model") -> go.Figure:
+    """Heatmap of true (rows) against predicted (columns) category, each row normalised to 100%."""
+    label = SOURCE_LABELS.get(source, source)
+    if confusion.empty or not (pd.to_numeric(confusion["tickets"]) > 0).any():
+        return empty("Confusion matrix", f"no labelled tickets for {label} in these dates")
+    matrix = confusion_matrix(confusion, top)
+    counts = matrix.counts
+    totals = counts.sum(axis=1).tolist()
+    figure = go.Figure(
+        go.Heatmap(
+            z=matrix.shares.round(4).to_numpy().tolist(),
+            x=list(counts.columns),
+            y=list(counts.index),
+            customdata=[
+                [[int(count), int(total)] for count in row]
+                for row, total in zip(counts.to_numpy().tolist(), totals, strict=True)
+            ],
+            zmin=0,
+            zmax=1,
+            colorscale="Blues",
+            xgap=1,
+            ygap=1,
+            colorbar={"title": {"text": "share of row"}, "tickformat": ".0%"},
+            hovertemplate="true: %{y}<br>predicted: %{x}<br>"
+            "%{customdata[0]:,} of %{customdata[1]:,} tickets (%{z:.1%})<extra></extra>",
+        )
+    )
+    shown = min(top, matrix.true_categories)
+    folded = f" (top {shown} of {matrix.true_categories}, rest in '{OTHER}')" if OTHER in counts.index else ""
+    styled(
+        figure, f"Confusion matrix, {label}: rows are true categories{folded}, each sums to 100%", dark=False
+    )
+    figure.update_layout(
+        height=max(420, 24 * len(counts.index) + 260),
+        xaxis={"title": "predicted category", "tickangle": -45, "automargin": True},
+        yaxis={"title": "true category", "autorange": "reversed", "automargin": True},
+    )
+    return figure

@@ -10,12 +10,14 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import psycopg
 
 CHANNELS = ("email", "chat", "phone", "web", "social")
 PRIORITIES = ("low", "normal", "high", "urgent")
 CATEGORIES = ("card_payment", "transfer", "top_up", "refund", "account", "exchange_rate")
 TEAMS = ("blue", "green", "red")
+ABSTAINED = "abstained"
 
 DDL = (
     """CREATE TABLE IF NOT EXISTS marts.ticket_analytics (
@@ -38,6 +40,10 @@ DDL = (
     """CREATE TABLE IF NOT EXISTS marts.categoriser_performance (
         activity_date date, source text, model_version text, predicted_category text, predictions bigint,
         abstentions bigint, labelled bigint, correct_predictions bigint, corrections bigint)""",
+    """CREATE TABLE IF NOT EXISTS marts.categoriser_confusion (
+        activity_date date, source text, true_category text, predicted_category text, tickets bigint)""",
+    "CREATE INDEX IF NOT EXISTS categoriser_confusion_source_day ON marts.categoriser_confusion"
+    " (source, activity_date)",
     """CREATE TABLE IF NOT EXISTS marts.ticket_volume_forecast (
         run_date date, run_at timestamptz, model_version text, method text, queue_type text, queue text,
         grain text, period_at timestamptz, yhat double precision, yhat_lower double precision,
@@ -138,14 +144,64 @@ def seed_marts(conn: psycopg.Connection, days: int, tickets_per_day: int, end: d
         " FROM marts.ticket_analytics GROUP BY customer_id",
         (datetime.combine(end, datetime.min.time(), UTC),),
     )
-    conn.execute(
-        "INSERT INTO marts.categoriser_performance SELECT (created_at AT TIME ZONE 'UTC')::date, src, 'v1',"
-        " category, count(*), count(*) / 20, count(*), count(*) FILTER (WHERE random() < 0.88),"
-        " count(*) FILTER (WHERE random() >= 0.88) FROM marts.ticket_analytics,"
-        " unnest(ARRAY['model', 'first_guess']) AS src GROUP BY 1, 2, 4"
-    )
+    _seed_categoriser(conn, pd.to_datetime(created).date, category, rng)
     _seed_forecasts(conn, end, rng)
     return n
+
+
+def _seed_categoriser(
+    conn: psycopg.Connection, days: np.ndarray, truth: np.ndarray, rng: np.random.Generator
+) -> None:
+    """Both categoriser marts from one draw per ticket and source, so they agree as dbt's do.
+
+    Every ticket is labelled; the model abstains on 5%; a source is right 88% of the time, and a
+    wrong answer is mostly the next category, so the confusion matrix has a visible pattern.
+    """
+    codes = pd.Categorical(truth, categories=list(CATEGORIES)).codes
+    frames = []
+    for source in ("model", "first_guess"):
+        draw = rng.random(len(truth))
+        step = np.where(rng.random(len(truth)) < 0.7, 1, rng.integers(2, len(CATEGORIES), len(truth)))
+        predicted = np.where(draw < 0.88, truth, np.asarray(CATEGORIES)[(codes + step) % len(CATEGORIES)])
+        if source == "model":
+            predicted = np.where(draw >= 0.95, ABSTAINED, predicted)
+        frames.append(
+            pd.DataFrame(
+                {"activity_date": days, "true_category": truth, "predicted_category": predicted}
+            ).assign(source=source)
+        )
+    confusion = (
+        pd.concat(frames)
+        .groupby(["activity_date", "source", "true_category", "predicted_category"])
+        .size()
+        .rename("tickets")
+        .reset_index()
+    )
+    _copy(conn, "marts.categoriser_confusion", list(confusion.columns), _python_rows(confusion))
+    is_abstained = confusion["predicted_category"] == ABSTAINED
+    performance = (
+        confusion.assign(
+            model_version=np.where(confusion["source"] == "model", "v1", "n/a"),
+            predictions=confusion["tickets"],
+            abstentions=confusion["tickets"].where(is_abstained, 0),
+            labelled=confusion["tickets"].where(~is_abstained, 0),
+            correct_predictions=confusion["tickets"].where(
+                confusion["predicted_category"] == confusion["true_category"], 0
+            ),
+        )
+        .groupby(["activity_date", "source", "model_version", "predicted_category"])[
+            ["predictions", "abstentions", "labelled", "correct_predictions"]
+        ]
+        .sum()
+        .reset_index()
+    )
+    performance["corrections"] = performance["labelled"] - performance["correct_predictions"]
+    _copy(conn, "marts.categoriser_performance", list(performance.columns), _python_rows(performance))
+
+
+def _python_rows(frame: pd.DataFrame) -> Iterable[tuple[Any, ...]]:
+    """Rows of plain Python values (COPY does not adapt numpy scalars)."""
+    return frame.astype(object).itertuples(index=False, name=None)
 
 
 def _seed_forecasts(conn: psycopg.Connection, end: date, rng: np.random.Generator) -> None:

@@ -332,11 +332,11 @@ class Warehouse:
             ["day", "source", "labelled", "correct", "abstentions", "predictions"],
         )
 
-    def categoriser_confusion(self, f: TicketFilter) -> pd.DataFrame:
+    def categoriser_confusion(self, f: TicketFilter, source: str = "model") -> pd.DataFrame:
+        """Labelled tickets per true and predicted category in the date range, for one source."""
         return self.frame(
-            "SELECT predicted_category, sum(labelled)::bigint, sum(corrections)::bigint"
-            " FROM marts.categoriser_performance WHERE activity_date BETWEEN %s AND %s"
-            " AND source = 'model' GROUP BY 1 ORDER BY 3 DESC",
-            (f.start, f.end),
-            ["predicted_category", "labelled", "corrections"],
+            "SELECT true_category, predicted_category, sum(tickets)::bigint FROM marts.categoriser_confusion"
+            " WHERE source = %s AND activity_date BETWEEN %s AND %s GROUP BY 1, 2",
+            (source, f.start, f.end),
+            ["true_category", "predicted_category", "tickets"],
         )

@@ -145,3 +145,79 @@ def test_filter_parsing_and_sql():
     assert params == [date(2026, 2, 1), date(2026, 3, 2), ["refund"]]
     default = parse_filter(None, None, None, None, None, default_end=date(2026, 3, 2))
     assert default.start == date(2026, 2, 3)
+
+
+def confusion_frame(rows: list[tuple[str, str, int]]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["true_category", "predicted_category", "tickets"])
+
+
+def test_confusion_matrix_keeps_the_most_frequent_true_categories_and_folds_the_rest():
+    # 25 true categories c00..c24, c00 the most frequent; each is right 3 times out of its tickets,
+    # and the rare ones are also predicted (wrongly) for c00.
+    rows = [(f"c{i:02d}", f"c{i:02d}", 3) for i in range(25)]
+    rows += [(f"c{i:02d}", "c00", 30 - i) for i in range(25)]
+    rows += [("c00", "c24", 4), ("c00", "c23", 1)]
+    matrix = figures.confusion_matrix(confusion_frame(rows), top=20)
+    kept = [f"c{i:02d}" for i in range(20)]
+    assert list(matrix.counts.index) == [*kept, "other"]  # most frequent first
+    assert list(matrix.counts.columns) == [*kept, "other"]  # same order: right answers on the diagonal
+    assert matrix.true_categories == 25
+    assert matrix.counts.loc["other", "other"] == 5 * 3  # the five rarest, right about themselves
+    assert matrix.counts.loc["other", "c00"] == sum(30 - i for i in range(20, 25))
+    assert matrix.counts.loc["c00", "other"] == 5  # predictions of folded categories fold too
+    assert int(matrix.counts.to_numpy().sum()) == sum(tickets for _, _, tickets in rows)
+    assert len(figures.confusion_matrix(confusion_frame(rows), top=5).counts) == 6
+
+
+def test_confusion_rows_are_recall_shares_with_counts_in_the_hover():
+    confusion = confusion_frame(
+        [("refund", "refund", 6), ("refund", "top_up", 2), ("top_up", "top_up", 1), ("top_up", "refund", 3)]
+    )
+    matrix = figures.confusion_matrix(confusion)
+    assert matrix.shares.loc["refund"].tolist() == [0.75, 0.25]
+    assert matrix.shares.loc["top_up"].tolist() == [0.75, 0.25]  # "refund" first: 8 tickets vs 4
+    assert matrix.shares.sum(axis=1).tolist() == [1.0, 1.0]
+    assert "other" not in matrix.counts.index  # nothing to fold
+
+    heatmap = figures.confusion_figure(confusion, top=20).data[0]
+    assert heatmap.type == "heatmap"
+    assert list(heatmap.y) == ["refund", "top_up"]
+    assert list(heatmap.x) == ["refund", "top_up"]
+    assert [list(row) for row in heatmap.z] == [[0.75, 0.25], [0.75, 0.25]]
+    assert [list(cell) for cell in heatmap.customdata[1]] == [[3, 4], [1, 4]]  # count, row total
+    assert (heatmap.zmin, heatmap.zmax) == (0, 1)
+
+
+def test_abstentions_are_their_own_last_column_and_never_folded():
+    confusion = confusion_frame(
+        [
+            ("refund", "abstained", 2),
+            ("refund", "refund", 6),
+            ("refund", "unknown", 2),  # a correction that did not name the guess
+            ("top_up", "top_up", 1),
+            ("card", "abstained", 1),
+        ]
+    )
+    matrix = figures.confusion_matrix(confusion, top=1)
+    assert list(matrix.counts.index) == ["refund", "other"]
+    assert list(matrix.counts.columns) == ["refund", "other", "abstained"]
+    assert matrix.counts.loc["refund"].tolist() == [6, 2, 2]
+    assert matrix.counts.loc["other"].tolist() == [0, 1, 1]
+    assert matrix.shares.loc["other", "abstained"] == 0.5
+    cells = figures.confusion_cells(matrix)
+    assert list(cells.columns) == ["true_category", "predicted_category", "tickets", "share"]
+    assert cells.values.tolist() == [
+        ["refund", "refund", 6, 0.6],
+        ["refund", "other", 2, 0.2],
+        ["refund", "abstained", 2, 0.2],
+        ["other", "other", 1, 0.5],
+        ["other", "abstained", 1, 0.5],
+    ]
+
+
+def test_confusion_without_labelled_tickets_says_so_and_rejects_a_zero_top():
+    empty = confusion_frame([])
+    assert "no labelled tickets" in figures.confusion_figure(empty).layout.annotations[0].text
+    assert figures.confusion_cells(figures.confusion_matrix(empty)).empty
+    with pytest.raises(ValueError, match="at least 1"):
+        figures.confusion_matrix(confusion_frame([("a", "a", 1)]), top=0)

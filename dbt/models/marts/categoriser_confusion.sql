@@ -1,0 +1,42 @@
+-- The confusion matrix: labelled tickets per day, source, true category (the one agents settled
+-- on) and predicted category. source = 'model': the stream categoriser's first prediction
+-- ('abstained' when it gave none); source = 'first_guess': the category an agent first saw
+-- (label events alone; 'unknown' when a correction does not name the guess). The day is the
+-- prediction's (model) or the first label's (first_guess), as in categoriser_performance.
+-- Pre-aggregated and indexed for the dashboard's date-range reads.
+{{ config(indexes=[{'columns': ['source', 'activity_date']}]) }}
+
+with tickets as (
+    select * from {{ ref('int_ticket_categorisation') }}
+    where true_category is not null
+),
+
+pairs as (
+    select
+        (predicted_at at time zone 'UTC')::date as activity_date,
+        'model' as source,
+        true_category,
+        coalesce(predicted_category, 'abstained') as predicted_category
+    from tickets
+    where predicted_at is not null
+
+    union all
+
+    select
+        (first_labelled_at at time zone 'UTC')::date,
+        'first_guess',
+        true_category,
+        first_guess_category
+    from tickets
+)
+
+select
+    {{ surrogate_key("activity_date::text || '|' || source || '|' || true_category", 'predicted_category') }}
+        as confusion_cell_id,
+    activity_date,
+    source,
+    true_category,
+    predicted_category,
+    count(*) as tickets
+from pairs
+group by activity_date, source, true_category, predicted_category
