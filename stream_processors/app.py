@@ -8,6 +8,7 @@ from stream_processors.categorizer_store import CategorizerStore, PostgresCatego
 from stream_processors.floor_store import FloorStore, PostgresFloorStore
 from stream_processors.settings import WorkerSettings
 from stream_processors.sink import EventSink, Sink
+from stream_processors.transport import with_fetch_wait
 
 
 def raw_topic(
@@ -47,9 +48,16 @@ def create_app(
         web_enabled=settings.web_enabled,
         web_port=settings.web_port,
     )
+    with_fetch_wait(app, settings.fetch_max_wait_ms)
     source = raw_topic(app, *topics.SOURCE_TOPICS)
     deadletter = raw_topic(app, topics.DEADLETTER)
     floor = raw_topic(app, topics.floor_topic(settings.app_id), partitions=1, internal=True)
+    to_categorize = raw_topic(
+        app,
+        categorize.tickets_topic_name(settings.app_id),
+        partitions=settings.kafka.partitions,
+        internal=True,
+    )
     ingest.register(
         app,
         settings,
@@ -57,6 +65,7 @@ def create_app(
         deadletter=deadletter,
         sink=sink or EventSink(settings.database.url),
         floor=floor if settings.routing_enabled else None,
+        categorizer=to_categorize if settings.categorizer_enabled else None,
     )
     if settings.routing_enabled:
         floor_agents.register(
@@ -71,7 +80,7 @@ def create_app(
         categorize.register(
             app,
             settings,
-            tickets=raw_topic(app, topics.TICKET_EVENTS),
+            tickets=to_categorize,
             predictions=raw_topic(app, topics.TICKETS_CATEGORIZED),
             labels=raw_topic(app, categorize.labels_topic_name(settings.app_id), partitions=1, internal=True),
             store=categorizer_store or PostgresCategorizerStore(settings.database.url),

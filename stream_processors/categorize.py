@@ -1,7 +1,13 @@
 """Faust agents of the categoriser: ``categorize_tickets`` predicts, ``learn_categories`` learns.
 
-Scale-out: ``categorize_tickets`` runs on every worker over its partitions of ``tickets.events``.
-A ticket's created and confirmed/corrected events share a partition (key = ticket id), so the
+Input: the ingest agent forwards every validated ticket-created and category-confirmed/corrected
+event, once it is in PostgreSQL, to the app's internal topic ``<app id>-categorizer-tickets``
+(same key, same partition count). The categoriser thus reads a topic of its own: when it falls
+behind (a burst of tickets, a long learning step), Faust pauses only that topic, and events keep
+landing in PostgreSQL at full speed instead of waiting for the model.
+
+Scale-out: ``categorize_tickets`` runs on every worker over its partitions of that topic. A
+ticket's created and confirmed/corrected events share a partition (key = ticket id), so the
 worker that predicted keeps the ticket's features and, when the label arrives, forwards features,
 label and its prediction to the app's internal one-partition labels topic. Whichever worker owns
 that partition is the one learner: it learns every label once, monitors quality and checkpoints
@@ -51,6 +57,18 @@ _PREDICTION_NAMESPACE = uuid.UUID("5d7f6f1e-4a8c-4d55-9a43-2f0c1c6c1f3e")
 def prediction_id(created_event_id: uuid.UUID) -> uuid.UUID:
     """The same ticket-created event always yields the same prediction id (idempotent sinks)."""
     return uuid.uuid5(_PREDICTION_NAMESPACE, str(created_event_id))
+
+
+def tickets_topic_name(app_id: str) -> str:
+    """The app's internal topic of validated ticket events the categoriser reads (see above)."""
+    return f"{app_id}-categorizer-tickets"
+
+
+def wants(event: events.EventBase) -> bool:
+    """Whether the categoriser needs this validated event: tickets to predict and their labels."""
+    return isinstance(
+        event, events.TicketCreated | events.TicketCategoryConfirmed | events.TicketCategoryCorrected
+    )
 
 
 def labels_topic_name(app_id: str) -> str:
@@ -265,8 +283,9 @@ def register(
                 continue
             try:
                 parsed.append(events.parse(value, events.TICKET_EVENT_ADAPTER))
-            except events.InvalidEvent:
-                continue  # ingest_events dead-letters it
+            except events.InvalidEvent:  # ingest validated it: only a foreign producer gets here
+                log.warning("categoriser skipped an invalid message at offset %d", event.message.offset)
+                continue
         created = [e for e in parsed if isinstance(e, events.TicketCreated)]
         if created:
             # In a thread (the model under the lock), so the sink's batches are not held up meanwhile.

@@ -17,7 +17,11 @@ def worker(
     settings = WorkerSettings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     app = create_app(settings)
-    Worker(app, loglevel=log_level).execute_from_commandline()
+    runner = Worker(app, loglevel=log_level)
+    # At WARNING and above, Faust's progress spinner sets the root logger to DEBUG so that it can
+    # spin on every record: every library's debug call then builds a record (a fifth of the loop).
+    runner.spinner = None
+    runner.execute_from_commandline()
 
 
 def worker_group() -> str:

@@ -11,6 +11,7 @@ from faust.streams import Stream
 from faust.types import EventT, RecordMetadata, StreamT
 
 from cxa import events
+from stream_processors.categorize import wants
 from stream_processors.floor_agents import FLOOR_KEY, as_floor_message
 from stream_processors.settings import WorkerSettings
 from stream_processors.sink import Landed, Sink
@@ -27,8 +28,10 @@ def register(
     deadletter: faust.TopicT,
     sink: Sink,
     floor: faust.TopicT | None = None,
+    categorizer: faust.TopicT | None = None,
 ) -> None:
-    """``floor``, when given, receives every valid message after it is in PostgreSQL."""
+    """Once a batch is in PostgreSQL, ``floor`` (when given) receives every valid message and
+    ``categorizer`` (when given) the ticket events the categoriser needs, with their keys."""
 
     async def send_deadletter(event: EventT, reason: str) -> Awaitable[RecordMetadata]:
         message = event.message
@@ -61,6 +64,10 @@ def register(
         await sink.write(valid)
         if floor is not None and accepted:
             await floor.send(key=FLOOR_KEY, value=as_floor_message(accepted))
+        if categorizer is not None:
+            for landed, value in zip(valid, accepted, strict=True):
+                if wants(landed.event):
+                    await categorizer.send(key=landed.event.key.encode(), value=value)
 
     @app.agent(source, name="ingest_events")
     async def ingest_events(stream: StreamT[bytes]) -> None:

@@ -17,7 +17,10 @@ class WorkerSettings(BaseSettings):
     app_id: str = Field(default="cxa-worker", description="Faust app id, also the consumer group")
     data_dir: Path = Field(default=Path(".stack/worker"), description="Faust's local state")
     sink_batch_size: int = Field(default=1000, ge=1)
-    sink_batch_seconds: float = Field(default=0.2, gt=0, description="Flush at least this often")
+    sink_batch_seconds: float = Field(default=0.05, gt=0, description="Flush at least this often")
+    fetch_max_wait_ms: int = Field(
+        default=100, ge=1, le=1500, description="Longest a Kafka fetch waits for data (bounds delay)"
+    )
     retry_max_seconds: float = Field(default=30.0, gt=0, description="Backoff ceiling on failures")
     session_timeout_seconds: float = Field(
         default=30.0, ge=6, description="How soon a dead worker's partitions move to another"

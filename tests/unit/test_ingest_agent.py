@@ -11,11 +11,13 @@ import faust
 
 from cxa import events, topics
 from stream_processors.app import create_app
+from stream_processors.categorize import tickets_topic_name
 from stream_processors.settings import WorkerSettings
 from stream_processors.sink import Landed
 
 WHEN = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 FLOOR = topics.floor_topic(WorkerSettings().app_id)
+TO_CATEGORIZE = tickets_topic_name(WorkerSettings().app_id)
 
 
 class RecordingSink:
@@ -105,6 +107,8 @@ def test_valid_events_reach_the_sink_and_bad_ones_the_dead_letter_topic() -> Non
     assert [row.event.key for row in sink.rows] == ["T1", "A1"]
     forwarded = [doc for m in sent if m["topic"] == FLOOR for doc in json.loads(m["value"])]
     assert forwarded == [json.loads(first), json.loads(agent_event)]  # valid events go on to the floor
+    to_categorize = [(m["key"], m["value"]) for m in sent if m["topic"] == TO_CATEGORIZE]
+    assert to_categorize == [(b"T1", first)]  # only valid ticket events the categoriser needs
     letters = [message for message in sent if message["topic"] == topics.DEADLETTER]
     assert [(letter["topic"], letter["key"], letter["value"]) for letter in letters] == [
         (topics.DEADLETTER, b"T2", b"{oops"),
