@@ -75,7 +75,7 @@ def _skeleton(kafka: KafkaSettings, database_url: str, count: int, workdir: Path
     }
     log = workdir / "worker.log"
     with running_worker(env, log) as worker:
-        return landing_rate(database_url, count, worker, log)
+        return landing_rate(database_url, count, worker, log)[0]
 
 
 def run(count: int) -> list[dict[str, Any]]:

@@ -8,7 +8,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from cxa import db
+from cxa import db, topics
+from cxa.kafka import group_lag
+from cxa.settings import KafkaSettings
+from stream_processors.categorize import labels_topic_name, tickets_topic_name
 
 
 def landed_rows(database_url: str) -> int:
@@ -38,8 +41,11 @@ def running_worker(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[
             worker.kill()
 
 
-def landing_rate(database_url: str, expected: int, worker: subprocess.Popen[bytes], log: Path) -> float:
-    """Rows per second from the first landed row to the last (worker start-up is not counted)."""
+def landing_rate(
+    database_url: str, expected: int, worker: subprocess.Popen[bytes], log: Path
+) -> tuple[float, float]:
+    """Rows per second from the first landed row to the last (worker start-up is not counted), and
+    the ``time.perf_counter()`` at which the first row was seen."""
     deadline = time.monotonic() + 900
     first: tuple[float, int] | None = None
     while (landed := landed_rows(database_url)) < expected:
@@ -50,4 +56,26 @@ def landing_rate(database_url: str, expected: int, worker: subprocess.Popen[byte
         time.sleep(0.05)
     finished = time.perf_counter()
     assert first is not None, "every row landed before the first poll: measure more events"
-    return (expected - first[1]) / (finished - first[0])
+    return (expected - first[1]) / (finished - first[0]), first[0]
+
+
+def worker_topics(app_id: str) -> list[str]:
+    """Every topic a full worker consumes: the sources, the predictions and its internal topics."""
+    return [
+        *topics.SOURCE_TOPICS,
+        topics.TICKETS_CATEGORIZED,
+        topics.floor_topic(app_id),
+        tickets_topic_name(app_id),
+        labels_topic_name(app_id),
+    ]
+
+
+def wait_caught_up(kafka: KafkaSettings, app_id: str, timeout: float = 600) -> None:
+    """Until the worker has committed everything on every topic it reads (not only the sink's rows:
+    the floor and the categoriser may still be working through a backlog)."""
+    deadline = time.monotonic() + timeout
+    names = worker_topics(app_id)
+    while (lag := group_lag(kafka, app_id, *names)) > 0:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the worker still lags {lag} messages after {timeout:g} s")
+        time.sleep(0.5)

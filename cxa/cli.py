@@ -153,7 +153,7 @@ def _wait_for_worker(group: str, label: str) -> None:
     """Wait until the worker has consumed every source event published so far, saying so."""
     kafka = KafkaSettings()
     started = time.monotonic()
-    while (lag := sum(group_lag(kafka, group, topic) for topic in SOURCE_TOPICS)) > 0:
+    while (lag := group_lag(kafka, group, *SOURCE_TOPICS)) > 0:
         typer.echo(f"\r{label}: {lag:,} events to go ({time.monotonic() - started:.0f} s)", nl=False)
         time.sleep(2)
     typer.echo(f"\r{label}: done in {time.monotonic() - started:.0f} s" + " " * 20)

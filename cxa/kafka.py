@@ -43,18 +43,24 @@ def ensure_topics(settings: KafkaSettings, topics: tuple[str, ...] = ALL_TOPICS)
     return missing
 
 
-def group_lag(settings: KafkaSettings, group: str, topic: str) -> int:
-    """Messages on ``topic`` that consumer group ``group`` has not committed yet."""
+def group_lag(settings: KafkaSettings, group: str, *topics: str) -> int:
+    """Messages on ``topics`` that consumer group ``group`` has not committed yet (a topic that
+    does not exist yet counts as nothing to read)."""
     admin = AdminClient({"bootstrap.servers": settings.bootstrap_servers})
-    partitions = admin.list_topics(topic, timeout=10).topics[topic].partitions
+    metadata = admin.list_topics(timeout=10).topics
+    partitions = [
+        TopicPartition(topic, p) for topic in topics if topic in metadata for p in metadata[topic].partitions
+    ]
+    if not partitions:
+        return 0
     consumer = Consumer({"bootstrap.servers": settings.bootstrap_servers, "group.id": f"{group}-lag-probe"})
     try:
         ends = {
-            p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in partitions
+            (tp.topic, tp.partition): consumer.get_watermark_offsets(tp, timeout=10)[1] for tp in partitions
         }
     finally:
         consumer.close()
-    request = ConsumerGroupTopicPartitions(group, [TopicPartition(topic, p) for p in partitions])
+    request = ConsumerGroupTopicPartitions(group, partitions)
     committed = admin.list_consumer_group_offsets([request])[group].result(timeout=10)
-    offsets = {tp.partition: max(tp.offset, 0) for tp in committed.topic_partitions}
-    return sum(max(0, end - offsets.get(p, 0)) for p, end in ends.items())
+    offsets = {(tp.topic, tp.partition): max(tp.offset, 0) for tp in committed.topic_partitions}
+    return sum(max(0, end - offsets.get(key, 0)) for key, end in ends.items())
