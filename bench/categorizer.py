@@ -8,6 +8,7 @@ the process's maximum resident set size after the run.
 """
 
 import csv
+import itertools
 import logging
 import resource
 from pathlib import Path
@@ -20,16 +21,18 @@ log = logging.getLogger(__name__)
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "banking77" / "train.csv"
 
 
-def run(data: Path, seeds: list[int], batch_size: int) -> list[dict[str, Any]]:
+def run(data: Path, seeds: list[int], batch_size: int, reservoirs: list[int]) -> list[dict[str, Any]]:
     with data.open(newline="", encoding="utf-8") as handle:
         examples = [(row["text"], row["category"]) for row in csv.DictReader(handle)]
     rows = []
-    for seed in seeds:
+    for reservoir, seed in itertools.product(reservoirs, seeds):
         train, test = stratified_split(examples, 0.2, seed)
-        log.info("split seed %d: %d train, %d held out", seed, len(train), len(test))
-        report = evaluate(Categorizer(CategorizerConfig()), train, test, batch_size=batch_size)
+        log.info("reservoir %d, split seed %d: %d train, %d held out", reservoir, seed, len(train), len(test))
+        config = CategorizerConfig(reservoir_size=reservoir)
+        report = evaluate(Categorizer(config), train, test, batch_size=batch_size)
         rows.append(
             {
+                "reservoir": reservoir,
                 "split_seed": seed,
                 "train": report.train_examples,
                 "test": report.test_examples,

@@ -45,5 +45,7 @@ def write(name: str, title: str, rows: list[dict[str, Any]], notes: str = "") ->
 
 def _cell(value: Any) -> str:
     if isinstance(value, float):
+        if abs(value) < 1:
+            return f"{value:.3f}"  # shares and accuracies: a target of 0.90 needs the third digit
         return f"{value:,.2f}" if value < 100 else f"{value:,.0f}"
     return str(value)

@@ -16,7 +16,6 @@ lineage, no merging of diverging models, and a restart resumes from the last che
 """
 
 import asyncio
-import json
 import logging
 import os
 import socket
@@ -28,7 +27,6 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 import faust
-import numpy as np
 from faust.streams import Stream
 from faust.types import EventT, StreamT
 
@@ -36,21 +34,24 @@ from cxa import events
 from stream_processors.categorizer import (
     Categorizer,
     CorruptCheckpoint,
-    Counts,
     PendingTickets,
     QualityMonitor,
     TextPreparer,
     Waiting,
-    dump,
     load,
     read_header,
 )
+from stream_processors.categorizer.checkpoint import encode, snapshot
+from stream_processors.categorizer.labels import Labelled
+from stream_processors.categorizer.labels import decode as decode_labels
+from stream_processors.categorizer.labels import encode as encode_labels
 from stream_processors.categorizer.pipeline import timed_predict
 from stream_processors.categorizer_store import CategorizerStore
 from stream_processors.settings import WorkerSettings
 
 log = logging.getLogger(__name__)
 
+LABELS_KEY = b"labels"
 _PREDICTION_NAMESPACE = uuid.UUID("5d7f6f1e-4a8c-4d55-9a43-2f0c1c6c1f3e")
 
 
@@ -105,7 +106,8 @@ class CategorizerService:
         )
         self.monitor = QualityMonitor(window=settings.categorizer_monitor_window)
         self.monitored_at = time.monotonic()
-        self.lock = asyncio.Lock()
+        self.lock = asyncio.Lock()  # the model: predicting, learning, copying, replacing
+        self.saving = asyncio.Lock()  # one checkpoint at a time
         self.unmatched_labels = 0
         self.reported_labelled = 0
 
@@ -146,30 +148,39 @@ class CategorizerService:
                     await self.refresh()
 
     async def checkpoint(self) -> None:
-        state = self.state
-        if not state.learned_since_checkpoint:
-            return
-        version = state.version
-        blob = await asyncio.to_thread(dump, state.categorizer)
-        header = read_header(blob)
-        checkpoint_id = await self.store.save_checkpoint(
-            blob,
-            worker=self.worker,
-            model_version=version,
-            examples_learned=state.categorizer.examples_learned,
-            categories=len(state.categorizer.classes),
-            sha256=str(header["sha256"]),
-            keep=self.settings.categorizer_keep_checkpoints,
-        )
-        state.checkpoint_id = checkpoint_id
-        state.learned_since_checkpoint = 0
-        state.checkpointed_at = time.monotonic()
+        """Save the model: copied under the lock, compressed and written while predictions go on."""
+        async with self.saving:
+            async with self.lock:
+                state = self.state
+                learned = state.learned_since_checkpoint
+                if not learned:
+                    return
+                version = state.version
+                examples, categories = state.categorizer.examples_learned, len(state.categorizer.classes)
+                copied = await asyncio.to_thread(snapshot, state.categorizer)
+            blob = await asyncio.to_thread(encode, copied)
+            checkpoint_id = await self.store.save_checkpoint(
+                blob,
+                worker=self.worker,
+                model_version=version,
+                examples_learned=examples,
+                categories=categories,
+                sha256=str(read_header(blob)["sha256"]),
+                keep=self.settings.categorizer_keep_checkpoints,
+            )
+            async with self.lock:
+                if self.state is state:
+                    state.checkpoint_id = checkpoint_id
+                    state.learned_since_checkpoint -= learned  # what it learnt while saving stays counted
+                    state.checkpointed_at = time.monotonic()
         log.info("categoriser checkpoint %d saved (%d bytes, model %s)", checkpoint_id, len(blob), version)
 
     async def report_quality(self) -> None:
-        report = self.monitor.report()
+        async with self.lock:
+            report = self.monitor.report()
+            version = self.state.version
         self.reported_labelled = report.labelled
-        await self.store.write_quality(self.worker, self.state.version, report)
+        await self.store.write_quality(self.worker, version, report)
         self.monitored_at = time.monotonic()
         for alarm in report.alarms:
             log.warning(
@@ -180,16 +191,15 @@ class CategorizerService:
         """Checkpoint and report quality when due (or now, with ``force``)."""
         settings = self.settings
         now = time.monotonic()
-        async with self.lock:
-            state = self.state
-            if state.learned_since_checkpoint and (
-                force or now - state.checkpointed_at >= settings.categorizer_checkpoint_seconds
-            ):
-                await _retrying("checkpointing the categoriser", self.checkpoint, settings)
-            if self.monitor.labelled > self.reported_labelled and (
-                force or now - self.monitored_at >= settings.categorizer_checkpoint_seconds / 3
-            ):
-                await _retrying("writing categoriser quality", self.report_quality, settings)
+        state = self.state
+        if state.learned_since_checkpoint and (
+            force or now - state.checkpointed_at >= settings.categorizer_checkpoint_seconds
+        ):
+            await _retrying("checkpointing the categoriser", self.checkpoint, settings)
+        if self.monitor.labelled > self.reported_labelled and (
+            force or now - self.monitored_at >= settings.categorizer_checkpoint_seconds / 3
+        ):
+            await _retrying("writing categoriser quality", self.report_quality, settings)
 
     # -- the work of the agents ----------------------------------------------------------------
 
@@ -221,34 +231,20 @@ class CategorizerService:
             )
         return out
 
-    def labelled(self, ticket_id: str, category: str) -> bytes | None:
-        """The labels-topic message for a confirmed ticket, or None if its features are gone."""
+    def labelled(self, ticket_id: str, category: str) -> Labelled | None:
+        """The learner's example for a confirmed ticket, or None if its features are gone."""
         waiting = self.pending.pop(ticket_id, now=time.monotonic())
         if waiting is None:
             self.unmatched_labels += 1
             return None
-        return json.dumps(
-            {
-                "ticket_id": ticket_id,
-                "category": category,
-                "predicted": waiting.predicted,
-                "abstained": waiting.abstained,
-                "indices": waiting.features.indices.tolist(),
-                "counts": waiting.features.counts.tolist(),
-            }
-        ).encode("utf-8")
+        return Labelled(ticket_id, category, waiting.predicted, waiting.abstained, waiting.features)
 
-    def learn(self, messages: Sequence[dict[str, Any]]) -> None:
-        documents = [
-            Counts(np.asarray(m["indices"], dtype=np.int32), np.asarray(m["counts"], dtype=np.float32))
-            for m in messages
-        ]
-        labels = [str(m["category"]) for m in messages]
+    def learn(self, batch: Sequence[Labelled]) -> None:
         state = self.state
-        state.categorizer.learn(documents, labels)
-        state.learned_since_checkpoint += len(messages)
-        for message, label in zip(messages, labels, strict=True):
-            self.monitor.observe(message.get("predicted"), bool(message.get("abstained")), label)
+        state.categorizer.learn([item.features for item in batch], [item.category for item in batch])
+        state.learned_since_checkpoint += len(batch)
+        for item in batch:
+            self.monitor.observe(item.predicted, item.abstained, item.category)
 
 
 async def _retrying(what: str, action: Any, settings: WorkerSettings) -> None:
@@ -294,11 +290,13 @@ def register(
             await _retrying("writing predictions", lambda: store.write_predictions(out), settings)
             for prediction in out:
                 await predictions.send(key=prediction.ticket_id.encode(), value=events.serialize(prediction))
-        for event in parsed:
-            if isinstance(event, events.TicketCategoryConfirmed | events.TicketCategoryCorrected):
-                message = service.labelled(event.ticket_id, event.category)
-                if message is not None:
-                    await labels.send(key=event.ticket_id.encode(), value=message)
+        learnable = [
+            service.labelled(event.ticket_id, event.category)
+            for event in parsed
+            if isinstance(event, events.TicketCategoryConfirmed | events.TicketCategoryCorrected)
+        ]
+        if examples := [example for example in learnable if example is not None]:
+            await labels.send(key=LABELS_KEY, value=encode_labels(examples))
 
     @app.agent(tickets, name="categorize_tickets")
     async def categorize_tickets(stream: StreamT[bytes]) -> None:
@@ -309,13 +307,19 @@ def register(
 
     @app.agent(labels, name="learn_categories")
     async def learn_categories(stream: StreamT[bytes]) -> None:
-        async for batch in cast(Stream[bytes], stream).take(
-            settings.categorizer_batch_size, within=settings.categorizer_batch_seconds
-        ):
-            messages = [json.loads(value) for value in batch]
-            async with service.lock:
-                await service.refresh()
-                await asyncio.to_thread(service.learn, messages)
+        size = settings.categorizer_batch_size
+        async for batch in cast(Stream[bytes], stream).take(size, within=settings.categorizer_batch_seconds):
+            examples = []
+            for value in batch:
+                try:
+                    examples.extend(decode_labels(value))
+                except ValueError as exc:  # not from a worker of this version: nothing to learn
+                    log.error("skipped a message on the labels topic: %s", exc)
+            # Mini-batches, the lock released in between, so predictions wait at most one of them.
+            for start in range(0, len(examples), size):
+                async with service.lock:
+                    await service.refresh()
+                    await asyncio.to_thread(service.learn, examples[start : start + size])
             await service.flush(force=False)
 
     @app.timer(settings.categorizer_reload_seconds, name="refresh_categorizer")

@@ -41,7 +41,7 @@ def evaluate_command(
     test: Path = typer.Option(..., exists=True, dir_okay=False, help="Held-out labelled CSV."),
     text_col: str = typer.Option("text", help="Column with the ticket text."),
     label_col: str = typer.Option("category", help="Column with the category."),
-    batch_size: int = typer.Option(16, min=1, help="Mini-batch of the stream (predict, then learn)."),
+    batch_size: int = typer.Option(32, min=1, help="Mini-batch of the stream (predict, then learn)."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
     """Stream TRAIN through the live pipeline (predict, then learn, one pass), then score TEST.

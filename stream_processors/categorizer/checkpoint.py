@@ -9,10 +9,11 @@ import hashlib
 import io
 import itertools
 import json
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from stream_processors.categorizer.features import Counts
 from stream_processors.categorizer.pipeline import Categorizer, CategorizerConfig
@@ -26,36 +27,60 @@ class CorruptCheckpoint(ValueError):
     """A checkpoint that is damaged, truncated or of an unknown format; never use it."""
 
 
-def dump(categorizer: Categorizer) -> bytes:
-    """The categoriser's state as checkpoint bytes."""
+@dataclass(frozen=True)
+class Snapshot:
+    """A categoriser's state copied out (quick, while it must not change) but not yet encoded."""
+
+    header: dict[str, Any]
+    arrays: dict[str, npt.NDArray[Any]]
+
+
+def snapshot(categorizer: Categorizer) -> Snapshot:
+    """Copies of everything a checkpoint holds; the categoriser may go on learning meanwhile."""
     weights = categorizer.model.weights
     rows = np.flatnonzero(np.any(weights != 0, axis=1))
     reservoir = categorizer.reservoir
-    lengths = np.fromiter((len(doc.indices) for doc in reservoir.documents), np.int64, len(reservoir))
-    buffer = io.BytesIO()
-    np.savez_compressed(
-        buffer,
-        weight_rows=rows.astype(np.int64),
-        weight_values=weights[rows],
-        df_counts=categorizer.frequencies.counts,
-        reservoir_lengths=lengths,
-        reservoir_indices=np.concatenate([d.indices for d in reservoir.documents] or [np.zeros(0, np.int32)]),
-        reservoir_counts=np.concatenate([d.counts for d in reservoir.documents] or [np.zeros(0, np.float32)]),
-    )
-    payload = buffer.getvalue()
+    documents = reservoir.documents
+    lengths = np.fromiter((len(doc.indices) for doc in documents), np.int64, len(reservoir))
+    arrays: dict[str, npt.NDArray[Any]] = {
+        "weight_rows": rows.astype(np.int64),
+        "weight_values": weights[rows],
+        "df_counts": categorizer.frequencies.counts.copy(),
+        "reservoir_lengths": lengths,
+        "reservoir_indices": np.concatenate(
+            [d.indices for d in reservoir.documents] or [np.zeros(0, np.int32)]
+        ),
+        "reservoir_counts": np.concatenate(
+            [d.counts for d in reservoir.documents] or [np.zeros(0, np.float32)]
+        ),
+    }
     header = {
         "format": FORMAT_VERSION,
-        "sha256": hashlib.sha256(payload).hexdigest(),
         "config": asdict(categorizer.config),
-        "classes": categorizer.classes,
+        "classes": list(categorizer.classes),
         "documents": categorizer.frequencies.documents,
         "examples_learned": categorizer.examples_learned,
-        "reservoir_labels": reservoir.labels,
+        "reservoir_labels": list(reservoir.labels),
         "reservoir_seen": reservoir.seen,
         "rng": reservoir.rng.bit_generator.state,
     }
+    return Snapshot(header, arrays)
+
+
+def encode(state: Snapshot) -> bytes:
+    """Checkpoint bytes of a snapshot (compression and checksum: the slow part)."""
+    buffer = io.BytesIO()
+    arrays: dict[str, Any] = dict(state.arrays)  # numpy's stubs take ** as its own keyword options
+    np.savez_compressed(buffer, **arrays)
+    payload = buffer.getvalue()
+    header = {**state.header, "sha256": hashlib.sha256(payload).hexdigest()}
     encoded = json.dumps(header).encode("utf-8")
     return MAGIC + len(encoded).to_bytes(8, "big") + encoded + payload
+
+
+def dump(categorizer: Categorizer) -> bytes:
+    """The categoriser's state as checkpoint bytes."""
+    return encode(snapshot(categorizer))
 
 
 def read_header(blob: bytes) -> dict[str, Any]:

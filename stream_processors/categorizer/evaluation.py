@@ -86,7 +86,7 @@ def evaluate(
     train: Sequence[Example],
     test: Sequence[Example],
     *,
-    batch_size: int = 16,
+    batch_size: int = 32,
 ) -> EvaluationReport:
     """Stream ``train`` once in mini-batches (each predicted, then learned), then score ``test``."""
     correct = 0

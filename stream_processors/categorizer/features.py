@@ -45,8 +45,8 @@ class FeatureHasher:
 
     >>> hasher = FeatureHasher(TextPreparer(), bits=10)
     >>> [doc] = hasher.count(["card card lost"])
-    >>> int(doc.counts.sum())  # 2 x (lemma + 12 n-grams of '<card>') + 13 for 'lost' + 2 bigrams
-    41
+    >>> int(doc.counts.sum())  # 2 x (lemma + 7 n-grams of '<card>') + 8 for 'lost' + 2 bigrams
+    26
     >>> bool((doc.indices < 2**10).all())
     True
     """
@@ -56,7 +56,7 @@ class FeatureHasher:
         preparer: TextPreparer,
         *,
         bits: int = 17,
-        char_ngrams: tuple[int, int] = (2, 4),
+        char_ngrams: tuple[int, int] = (3, 4),
         cache_size: int = 200_000,
     ) -> None:
         self.preparer = preparer

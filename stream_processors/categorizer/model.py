@@ -40,7 +40,10 @@ class PassiveAggressiveClassifier(base.Classifier):
         self.temperature = temperature
         self.classes: list[str] = []
         self._index: dict[str, int] = {}
-        self._weights: FloatMatrix = np.zeros((n_features, 8), dtype=np.float32)
+        # Room for 128 categories (64 MiB at 2**17 features) before growing, which copies it all.
+        self._weights: FloatMatrix = np.zeros((n_features, 128), dtype=np.float32)
+        self._scratch = np.zeros(n_features, dtype=bool)  # which features a batch uses
+        self._positions = np.zeros(n_features, dtype=np.int32)  # their column in the batch
 
     @property
     def _multiclass(self) -> bool:
@@ -57,7 +60,7 @@ class PassiveAggressiveClassifier(base.Classifier):
         """Set the state: ``classes`` and the non-zero weight ``rows`` with their ``values``."""
         self.classes = list(classes)
         self._index = {name: i for i, name in enumerate(self.classes)}
-        self._weights = np.zeros((self.n_features, max(8, len(self.classes))), dtype=np.float32)
+        self._weights = np.zeros((self.n_features, max(128, len(self.classes))), dtype=np.float32)
         self._weights[rows, : len(self.classes)] = values
 
     def _class_indices(self, labels: Sequence[str]) -> npt.NDArray[np.int64]:
@@ -76,20 +79,23 @@ class PassiveAggressiveClassifier(base.Classifier):
 
     # -- batches -------------------------------------------------------------------------------
 
-    @staticmethod
-    def _compact(rows: sp.csr_matrix) -> tuple[npt.NDArray[np.int64], sp.csr_matrix]:
+    def _compact(self, rows: sp.csr_matrix) -> tuple[npt.NDArray[np.int64], sp.csr_matrix]:
         """The features present and the rows re-indexed onto them (columns 0..len(features))."""
-        features, inverse = np.unique(rows.indices, return_inverse=True)
+        present = self._scratch
+        present[rows.indices] = True
+        features = np.flatnonzero(present)
+        present[features] = False
+        position = self._positions
+        position[features] = np.arange(len(features), dtype=np.int32)
         compact = sp.csr_matrix(
-            (rows.data, inverse.astype(np.int32), rows.indptr), shape=(rows.shape[0], len(features))
+            (rows.data, position[rows.indices], rows.indptr), shape=(rows.shape[0], len(features))
         )
         return features, compact
 
     def decision_many(self, rows: sp.csr_matrix) -> FloatMatrix:
         """Scores, ``len(rows) x len(classes)``."""
         features, compact = self._compact(rows)
-        local = np.take(self._weights, features, axis=0)[:, : len(self.classes)]
-        return np.asarray(compact @ local, dtype=np.float32)
+        return np.asarray(compact @ self._weights[features, : len(self.classes)], dtype=np.float32)
 
     def predict_proba_many(self, rows: sp.csr_matrix) -> FloatMatrix:
         """Probabilities per class (columns in the order of ``classes``)."""
@@ -108,8 +114,7 @@ class PassiveAggressiveClassifier(base.Classifier):
         truth = self._class_indices(labels)
         n_classes = len(self.classes)
         features, compact = self._compact(rows)
-        rows_used = np.take(self._weights, features, axis=0)  # whole rows: a contiguous gather
-        local = rows_used[:, :n_classes]
+        local = self._weights[features, :n_classes]  # a copy of the rows in use
         scores = np.asarray(compact @ local, dtype=np.float32)
         every = np.arange(len(truth))
         losses = np.maximum(0.0, 1.0 - (scores[every, truth][:, None] - scores))
@@ -123,7 +128,7 @@ class PassiveAggressiveClassifier(base.Classifier):
         steps = -steps
         steps[every, truth] = -steps.sum(axis=1)
         local += np.asarray(compact.T @ steps, dtype=np.float32)
-        self._weights[features] = rows_used
+        self._weights[features, :n_classes] = local
 
     # -- River's one-at-a-time interface -------------------------------------------------------
 

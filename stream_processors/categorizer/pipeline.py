@@ -17,10 +17,10 @@ class CategorizerConfig:
     """Everything that shapes the model; stored in its checkpoints."""
 
     bits: int = 17
-    char_ngrams: tuple[int, int] = (2, 4)
+    char_ngrams: tuple[int, int] = (3, 4)
     C: float = 1.0
     temperature: float = 4.0
-    rehearsal: int = 4
+    rehearsal: int = 6
     reservoir_size: int = 10_000
     seed: int = 0
 
@@ -80,11 +80,14 @@ class Categorizer:
             return [Prediction(None, 0.0, []) for _ in documents]
         probabilities = self.model.predict_proba_many(self.frequencies.weigh(documents))
         k = min(top, probabilities.shape[1])
-        ranked = np.argsort(-probabilities, axis=1, kind="stable")[:, :k]
+        # The k best of each row (unordered), then those k in order: no sort of every category.
+        candidates = np.argpartition(-probabilities, k - 1, axis=1)[:, :k]
+        order = np.argsort(-np.take_along_axis(probabilities, candidates, axis=1), axis=1, kind="stable")
+        ranked = np.take_along_axis(candidates, order, axis=1)
         names = self.classes
         predictions = []
-        for row, order in zip(probabilities, ranked, strict=True):
-            best = [(names[i], float(row[i])) for i in order]
+        for row, indices in zip(probabilities, ranked, strict=True):
+            best = [(names[i], float(row[i])) for i in indices]
             confidence = best[0][1]
             predictions.append(Prediction(best[0][0] if confidence >= threshold else None, confidence, best))
         return predictions

@@ -1,7 +1,6 @@
 """The categoriser's Faust agents under test_context(): no broker, an in-memory store."""
 
 import asyncio
-import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -11,8 +10,9 @@ import faust
 
 from cxa import events, topics
 from stream_processors.app import create_app
-from stream_processors.categorize import labels_topic_name, prediction_id
+from stream_processors.categorize import LABELS_KEY, labels_topic_name, prediction_id
 from stream_processors.categorizer import Categorizer, MonitorReport, dump, load
+from stream_processors.categorizer.labels import Labelled, decode, encode
 from stream_processors.settings import WorkerSettings
 from stream_processors.sink import Landed
 
@@ -147,31 +147,27 @@ def test_created_tickets_are_categorized_and_labels_forwarded_to_the_learner() -
     assert store.predictions == [first, second]
 
     labels = [s for s in sent if s["topic"] == labels_topic_name("cxa-worker")]
-    assert len(labels) == 1  # T9 was never seen: nothing to learn from
-    label = json.loads(labels[0]["value"])
-    assert label["category"] == "card"
-    assert label["predicted"] == "card"
-    assert label["indices"]
-    assert len(label["indices"]) == len(label["counts"])
+    assert len(labels) == 1  # one message for the batch's examples
+    [example] = decode(labels[0]["value"])  # T9 was never seen: nothing to learn from
+    assert (example.ticket_id, example.category, example.predicted) == ("T1", "card", "card")
+    assert example.features.indices.size
+    assert (
+        example.features.indices.tolist()
+        == Categorizer().features([f"Help\n{card.body}"])[0].indices.tolist()
+    )
 
 
 def test_the_learner_learns_checkpoints_and_reports_quality() -> None:
     store = MemoryStore()
     store.checkpoints[1] = _trained_checkpoint()
     features = Categorizer().features(["my card was stolen", "I want a refund"])
-    messages = []
-    for document, (category, predicted) in zip(
-        features, [("card", "card"), ("refund", "transfer")], strict=True
-    ):
-        value = {
-            "ticket_id": "T1",
-            "category": category,
-            "predicted": predicted,
-            "abstained": False,
-            "indices": document.indices.tolist(),
-            "counts": document.counts.tolist(),
-        }
-        messages.append((b"T1", json.dumps(value).encode()))
+    examples = [
+        Labelled("T1", category, predicted, False, document)
+        for document, (category, predicted) in zip(
+            features, [("card", "card"), ("refund", "transfer")], strict=True
+        )
+    ]
+    messages = [(LABELS_KEY, encode(examples[:1])), (LABELS_KEY, encode(examples[1:])), (LABELS_KEY, b"junk")]
     _run(store, "learn_categories", messages, lambda sent: len(store.checkpoints) >= 2 and store.quality)
 
     newest = load(store.checkpoints[max(store.checkpoints)])
