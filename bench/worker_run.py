@@ -78,4 +78,4 @@ def wait_caught_up(kafka: KafkaSettings, app_id: str, timeout: float = 600) -> N
     while (lag := group_lag(kafka, app_id, *names)) > 0:
         if time.monotonic() > deadline:
             raise RuntimeError(f"the worker still lags {lag} messages after {timeout:g} s")
-        time.sleep(0.5)
+        time.sleep(0.2)

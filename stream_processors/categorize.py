@@ -28,9 +28,11 @@ from typing import Any, cast
 
 import faust
 from faust.streams import Stream
-from faust.types import EventT, StreamT
+from faust.types import StreamT
+from pydantic import TypeAdapter
 
 from cxa import events
+from stream_processors.batches import unpack
 from stream_processors.categorizer import (
     Categorizer,
     CorruptCheckpoint,
@@ -52,6 +54,7 @@ from stream_processors.settings import WorkerSettings
 log = logging.getLogger(__name__)
 
 LABELS_KEY = b"labels"
+_TICKET_EVENTS: TypeAdapter[list[events.TicketEvent]] = TypeAdapter(list[events.TicketEvent])
 _PREDICTION_NAMESPACE = uuid.UUID("5d7f6f1e-4a8c-4d55-9a43-2f0c1c6c1f3e")
 
 
@@ -270,18 +273,8 @@ def register(
 ) -> CategorizerService:
     service = CategorizerService(settings, store)
 
-    async def categorize(batch: Sequence[EventT]) -> None:
+    async def categorize(parsed: Sequence[events.TicketEvent]) -> None:
         await service.ensure_loaded()
-        parsed = []
-        for event in batch:
-            value = event.message.value
-            if value is None:
-                continue
-            try:
-                parsed.append(events.parse(value, events.TICKET_EVENT_ADAPTER))
-            except events.InvalidEvent:  # ingest validated it: only a foreign producer gets here
-                log.warning("categoriser skipped an invalid message at offset %d", event.message.offset)
-                continue
         created = [e for e in parsed if isinstance(e, events.TicketCreated)]
         if created:
             # In a thread (the model under the lock), so the sink's batches are not held up meanwhile.
@@ -300,10 +293,15 @@ def register(
 
     @app.agent(tickets, name="categorize_tickets")
     async def categorize_tickets(stream: StreamT[bytes]) -> None:
-        async for batch in cast(Stream[bytes], stream).take_events(
-            settings.categorizer_batch_size, within=settings.categorizer_batch_seconds
-        ):
-            await categorize(batch)
+        size = settings.categorizer_batch_size
+        async for batch in cast(Stream[bytes], stream).take(size, within=settings.categorizer_batch_seconds):
+            parsed = [
+                event
+                for value in batch
+                for event in unpack(value, _TICKET_EVENTS, events.TICKET_EVENT_ADAPTER)
+            ]
+            for start in range(0, len(parsed), size):
+                await categorize(parsed[start : start + size])
 
     @app.agent(labels, name="learn_categories")
     async def learn_categories(stream: StreamT[bytes]) -> None:

@@ -8,11 +8,9 @@ topic each interval, so routing and the board go on while no events arrive.
 """
 
 import asyncio
-import json
 import logging
 import time
 import uuid
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
@@ -21,6 +19,7 @@ from faust.types import StreamT
 from pydantic import TypeAdapter
 
 from cxa import events
+from stream_processors.batches import pack, unpack
 from stream_processors.floor import FloorState, Tracked, board
 from stream_processors.floor_store import FloorStore
 from stream_processors.routing import Decision, Policy, RoutingConfig, route
@@ -83,7 +82,7 @@ def register(
     @app.agent(predictions, name="forward_predictions")
     async def forward_predictions(stream: StreamT[bytes]) -> None:
         async for batch in stream.take(1000, within=settings.routing_interval_seconds / 4):
-            await floor.send(key=FLOOR_KEY, value=as_floor_message(batch))
+            await floor.send(key=FLOOR_KEY, value=pack(batch))
 
     async def decide_and_publish(state: FloorState, now: datetime) -> None:
         # The most urgent tickets first, at most a batch's worth: a long queue in an incident must not
@@ -146,22 +145,12 @@ def register(
                 kept.flush(table)
 
 
-def as_floor_message(values: Sequence[bytes | None]) -> bytes:
-    """Many validated events in one floor message: a JSON array of the original documents."""
-    return b"[" + b",".join(value for value in values if value) + b"]"
-
-
 def apply_floor_message(state: FloorState, value: bytes | None) -> datetime | None:
     """Apply one floor message (a batch of events); what cannot be applied is logged and skipped."""
     if value == TICK or value is None:
         return None
-    try:
-        batch = _BATCH.validate_json(value)
-    except ValueError:  # already validated upstream: a bug, not bad input; find the culprit
-        log.exception("could not read a floor message")
-        batch = [event for event in map(_one, json.loads(value)) if event is not None]
     newest = None
-    for event in batch:
+    for event in unpack(value, _BATCH, _ADAPTER):
         try:
             state.apply(event)
         except Exception:
@@ -169,11 +158,3 @@ def apply_floor_message(state: FloorState, value: bytes | None) -> datetime | No
             continue
         newest = max(newest or event.occurred_at, event.occurred_at)
     return cast(datetime | None, newest)
-
-
-def _one(document: Any) -> Any:
-    try:
-        return _ADAPTER.validate_python(document)
-    except ValueError:
-        log.exception("skipping an unreadable floor event")
-        return None

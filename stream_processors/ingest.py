@@ -11,8 +11,9 @@ from faust.streams import Stream
 from faust.types import EventT, RecordMetadata, StreamT
 
 from cxa import events
+from stream_processors.batches import pack
 from stream_processors.categorize import wants
-from stream_processors.floor_agents import FLOOR_KEY, as_floor_message
+from stream_processors.floor_agents import FLOOR_KEY
 from stream_processors.settings import WorkerSettings
 from stream_processors.sink import Landed, Sink
 from stream_processors.validation import deadletter_headers, validate
@@ -31,7 +32,8 @@ def register(
     categorizer: faust.TopicT | None = None,
 ) -> None:
     """Once a batch is in PostgreSQL, ``floor`` (when given) receives every valid message and
-    ``categorizer`` (when given) the ticket events the categoriser needs, with their keys."""
+    ``categorizer`` (when given) the ticket events the categoriser needs, both packed in batches."""
+    partitions = (categorizer.partitions or 1) if categorizer is not None else 1
 
     async def send_deadletter(event: EventT, reason: str) -> Awaitable[RecordMetadata]:
         message = event.message
@@ -63,11 +65,16 @@ def register(
         await asyncio.gather(*pending)
         await sink.write(valid)
         if floor is not None and accepted:
-            await floor.send(key=FLOOR_KEY, value=as_floor_message(accepted))
+            await floor.send(key=FLOOR_KEY, value=pack(accepted))
         if categorizer is not None:
+            # Per source partition, so a ticket's created and labelled events (one key, so one
+            # partition) meet in the same partition of the categoriser's topic, in order.
+            by_partition: dict[int, list[bytes | None]] = {}
             for landed, value in zip(valid, accepted, strict=True):
                 if wants(landed.event):
-                    await categorizer.send(key=landed.event.key.encode(), value=value)
+                    by_partition.setdefault(landed.partition % partitions, []).append(value)
+            for partition, values in by_partition.items():
+                await categorizer.send(value=pack(values), partition=partition)
 
     @app.agent(source, name="ingest_events")
     async def ingest_events(stream: StreamT[bytes]) -> None:

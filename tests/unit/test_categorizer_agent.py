@@ -10,6 +10,7 @@ import faust
 
 from cxa import events, topics
 from stream_processors.app import create_app
+from stream_processors.batches import pack
 from stream_processors.categorize import LABELS_KEY, labels_topic_name, prediction_id
 from stream_processors.categorizer import Categorizer, MonitorReport, dump, load
 from stream_processors.categorizer.labels import Labelled, decode, encode
@@ -130,8 +131,9 @@ def test_created_tickets_are_categorized_and_labels_forwarded_to_the_learner() -
     corrected_unknown = events.TicketCategoryCorrected(
         ticket_id="T9", occurred_at=WHEN, agent_id="A1", category="card"
     )
-    messages = [(e.key.encode(), events.serialize(e)) for e in (card, vague, confirmed, corrected_unknown)]
-    messages.append((b"T3", b"{not json"))
+    # As ingest_events forwards them: validated events packed per batch (and a message that is not).
+    packed = pack([events.serialize(e) for e in (card, vague, confirmed, corrected_unknown)])
+    messages = [(b"", packed), (b"", b"{not json")]
     sent = _run(store, "categorize_tickets", messages, lambda sent: len(sent) >= 3)
 
     predictions = [s for s in sent if s["topic"] == topics.TICKETS_CATEGORIZED]
@@ -186,7 +188,7 @@ def test_a_corrupt_newest_checkpoint_is_refused_and_the_previous_one_used() -> N
     store.checkpoints[2] = good[:-50] + bytes(50)
     created = _created("T1", "my card has not arrived yet")
     sent = _run(
-        store, "categorize_tickets", [(b"T1", events.serialize(created))], lambda sent: len(sent) >= 1
+        store, "categorize_tickets", [(b"", pack([events.serialize(created)]))], lambda sent: len(sent) >= 1
     )
     assert "checksum mismatch" in store.rejected[2]
     prediction = events.PREDICTED_ADAPTER.validate_json(sent[0]["value"])

@@ -5,8 +5,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from cxa import events
+from stream_processors.batches import pack
 from stream_processors.floor import FloorState, Tracked, board
-from stream_processors.floor_agents import apply_floor_message, as_floor_message
+from stream_processors.floor_agents import apply_floor_message
 from stream_processors.routing import Policy, route
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
@@ -172,7 +173,15 @@ def test_a_floor_message_carries_a_batch_and_skips_nothing_valid() -> None:
     later = events.serialize(
         events.AgentStatusChanged(agent_id="A1", occurred_at=T0 + timedelta(minutes=1), status="online")
     )
-    assert apply_floor_message(state, as_floor_message([first, None, later])) == T0 + timedelta(minutes=1)
+    assert apply_floor_message(state, pack([first, None, later])) == T0 + timedelta(minutes=1)
     assert set(state.tickets) == {"T1"}
     assert set(state.agents) == {"A1"}
     assert apply_floor_message(state, b"tick") is None
+
+
+def test_an_unreadable_event_in_a_batch_is_skipped_and_the_rest_applied() -> None:
+    state = _state()
+    good = events.serialize(events.AgentStatusChanged(agent_id="A2", occurred_at=T0, status="online"))
+    assert apply_floor_message(state, pack([b'{"event_type": "nonsense"}', good])) == T0
+    assert "A2" in state.agents
+    assert apply_floor_message(state, b"[not json") is None

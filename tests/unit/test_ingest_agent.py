@@ -107,8 +107,8 @@ def test_valid_events_reach_the_sink_and_bad_ones_the_dead_letter_topic() -> Non
     assert [row.event.key for row in sink.rows] == ["T1", "A1"]
     forwarded = [doc for m in sent if m["topic"] == FLOOR for doc in json.loads(m["value"])]
     assert forwarded == [json.loads(first), json.loads(agent_event)]  # valid events go on to the floor
-    to_categorize = [(m["key"], m["value"]) for m in sent if m["topic"] == TO_CATEGORIZE]
-    assert to_categorize == [(b"T1", first)]  # only valid ticket events the categoriser needs
+    to_categorize = [(m["partition"], json.loads(m["value"])) for m in sent if m["topic"] == TO_CATEGORIZE]
+    assert to_categorize == [(0, [json.loads(first)])]  # valid ticket events the categoriser needs
     letters = [message for message in sent if message["topic"] == topics.DEADLETTER]
     assert [(letter["topic"], letter["key"], letter["value"]) for letter in letters] == [
         (topics.DEADLETTER, b"T2", b"{oops"),
