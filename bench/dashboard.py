@@ -74,7 +74,8 @@ def page_builds(last_day: Any) -> dict[str, Callable[[], object]]:
             figures.categoriser_accuracy_figure(
                 w.categoriser_daily(year), w.categoriser_quality(datetime.now(UTC) - timedelta(days=7))
             ),
-            figures.categoriser_confusion_figure(w.categoriser_categories()),
+            figures.confusion_figure(w.categoriser_confusion(year)),
+            figures.categoriser_precision_recall_figure(w.categoriser_categories()),
         )
 
     return {

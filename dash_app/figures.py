@@ -343,7 +343,7 @@ def categoriser_accuracy_figure(daily: pd.DataFrame, quality: pd.DataFrame) -> g
     return styled(figure, "Categoriser accuracy over time", dark=False)
 
 
-def categoriser_confusion_figure(categories: pd.DataFrame) -> go.Figure:
+def categoriser_precision_recall_figure(categories: pd.DataFrame) -> go.Figure:
     """Precision and recall per category from the live monitor: where categories get confused."""
     if categories.empty:
         return empty("Precision and recall per category")

@@ -69,7 +69,9 @@ def register(
         app.Table(f"floor-{name}", default=None, partitions=1, use_partitioner=True)
         for name in ("tickets", "agents", "counters")
     ]
-    config = RoutingConfig(time_budget_ms=settings.routing_time_budget_ms)
+    config = RoutingConfig(
+        time_budget_ms=settings.routing_time_budget_ms, min_skill=settings.routing_min_skill
+    )
     policy = Policy(settings.routing_policy)
     reroute_after = timedelta(seconds=settings.routing_reroute_after_seconds)
     catch_up_lag = timedelta(seconds=settings.routing_catch_up_lag_seconds)

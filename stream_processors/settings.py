@@ -53,6 +53,9 @@ class WorkerSettings(BaseSettings):
     routing_policy: Literal["optimizer", "greedy", "round-robin", "least-loaded"] = "optimizer"
     routing_interval_seconds: float = Field(default=1.0, gt=0, le=1.0, description="Micro-batch period")
     routing_time_budget_ms: float = Field(default=200.0, gt=0)
+    routing_min_skill: float = Field(
+        default=0.3, ge=0, le=1, description="Least proficiency in the predicted category to get a ticket"
+    )
     routing_max_batch: int = Field(default=200, ge=1, description="Most urgent waiting tickets per round")
     routing_reroute_after_seconds: float = Field(
         default=10.0, gt=0, description="Route a ticket again if its assignment has not come by then"

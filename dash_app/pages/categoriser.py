@@ -75,7 +75,7 @@ def layout(**_: Any) -> html.Div:
             table("categoriser-alarms"),
             dcc.Graph(
                 id="categoriser-categories",
-                figure=figures.categoriser_confusion_figure(warehouse.categoriser_categories()),
+                figure=figures.categoriser_precision_recall_figure(warehouse.categoriser_categories()),
             ),
         ],
         className="page",
