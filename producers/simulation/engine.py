@@ -53,6 +53,8 @@ CUSTOMER_MINUTES = {
 CLOSE_AFTER = timedelta(days=4)
 IDLE_SOLVE_AFTER = timedelta(days=3)
 
+_EVENT_NAMESPACE = uuid.UUID("0b3b7c1e-52f4-4bd6-9a0e-6c1d2a9f4e21")
+
 
 class Kind(IntEnum):
     ARRIVAL = 0
@@ -134,6 +136,7 @@ class Simulation:
         self.tickets: dict[str, Ticket] = {}  # closed tickets are forgotten
         self.ticket_count = 0
         self.id_prefix = id_prefix or f"T{settings.seed}"
+        self._ids_follow_prefix = id_prefix is not None
         self.queue: list[tuple[int, float, str]] = []
         self.heap: list[tuple[float, int, Kind, str]] = []
         self.sequence = 0
@@ -153,7 +156,12 @@ class Simulation:
         return datetime.fromtimestamp(timestamp, UTC)
 
     def _event_id(self) -> uuid.UUID:
-        return uuid.UUID(int=self.rng.getrandbits(128), version=4)
+        bits = self.rng.getrandbits(128)  # drawn either way, so the rest of the run is the same
+        if self._ids_follow_prefix:
+            # A run with a prefix of its own (live) must not repeat another run's event ids: the sink
+            # would take its events for ones it already has and drop them.
+            return uuid.uuid5(_EVENT_NAMESPACE, f"{self.id_prefix}/{self.emitted}")
+        return uuid.UUID(int=bits, version=4)
 
     def emit(self, model: type[events.EventBase], **fields: object) -> None:
         self.emitted += 1

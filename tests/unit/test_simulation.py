@@ -9,7 +9,7 @@ import pytest
 from cxa import events
 from producers.simulation.engine import Simulation
 from producers.simulation.reference import generate_agents, generate_customers
-from producers.simulation.runner import backfill
+from producers.simulation.runner import backfill, build
 from producers.simulation.settings import SimulationSettings
 from producers.simulation.shape import ArrivalShape, fit_shape
 from producers.simulation.texts import TextBank
@@ -208,3 +208,21 @@ def test_external_routing_waits_then_falls_back() -> None:
     for event in fallback:
         created_at = created_at_of[event.ticket_id]
         assert event.occurred_at - created_at >= timedelta(seconds=60)
+
+
+def test_live_runs_never_repeat_each_others_event_ids() -> None:
+    settings = SimulationSettings(customers=200, agents=10)
+
+    def live_run(start: datetime) -> list[events.EventBase]:
+        emitted: list[events.EventBase] = []
+        simulation = build(settings, start, emitted.append, live=True)
+        simulation.run_until(start + timedelta(minutes=30))
+        return emitted
+
+    first = live_run(datetime(2026, 3, 2, 10, tzinfo=UTC))
+    again = live_run(datetime(2026, 3, 2, 10, tzinfo=UTC))
+    later = live_run(datetime(2026, 3, 2, 10, 5, tzinfo=UTC))
+    assert first
+    assert later
+    assert [e.event_id for e in again] == [e.event_id for e in first]  # one run, one set of ids
+    assert not {e.event_id for e in first} & {e.event_id for e in later}  # the sink would drop them
