@@ -4,6 +4,7 @@ import json
 import logging
 import os
 import secrets
+import signal
 import subprocess
 import sys
 import time
@@ -186,6 +187,8 @@ def demo(
 ) -> None:
     """Run the whole platform locally until Ctrl-C: stack, migrations, worker, a history backfill
     and one nightly batch run (first start only), the dashboard, then the live simulator."""
+    # `kill` and service managers stop with SIGTERM: unwind as for Ctrl-C, leaving no service behind.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     stack_up()
     migrate()
     cxa = [sys.executable, "-m", "cxa"]

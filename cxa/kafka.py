@@ -55,12 +55,13 @@ def group_lag(settings: KafkaSettings, group: str, *topics: str) -> int:
         return 0
     consumer = Consumer({"bootstrap.servers": settings.bootstrap_servers, "group.id": f"{group}-lag-probe"})
     try:
-        ends = {
-            (tp.topic, tp.partition): consumer.get_watermark_offsets(tp, timeout=10)[1] for tp in partitions
+        marks = {
+            (tp.topic, tp.partition): consumer.get_watermark_offsets(tp, timeout=10) for tp in partitions
         }
     finally:
         consumer.close()
     request = ConsumerGroupTopicPartitions(group, partitions)
     committed = admin.list_consumer_group_offsets([request])[group].result(timeout=10)
-    offsets = {(tp.topic, tp.partition): max(tp.offset, 0) for tp in committed.topic_partitions}
-    return sum(max(0, end - offsets.get(key, 0)) for key, end in ends.items())
+    # Nothing committed yet: everything still on the partition (from its low watermark) is to read.
+    offsets = {(tp.topic, tp.partition): tp.offset for tp in committed.topic_partitions}
+    return sum(max(0, high - max(offsets.get(key, low), low)) for key, (low, high) in marks.items())

@@ -1,8 +1,9 @@
 """Faust agents of the categoriser: ``categorize_tickets`` predicts, ``learn_categories`` learns.
 
 Input: the ingest agent forwards every validated ticket-created and category-confirmed/corrected
-event, once it is in PostgreSQL, to the app's internal topic ``<app id>-categorizer-tickets``
-(same key, same partition count). The categoriser thus reads a topic of its own: when it falls
+event, once it is in PostgreSQL, to the app's internal topic ``<app id>-categorizer-tickets``,
+packed per batch and per source partition (events keyed by ticket id, as the contract says, keep
+a ticket's events together and in order). The categoriser thus reads a topic of its own: when it falls
 behind (a burst of tickets, a long learning step), Faust pauses only that topic, and events keep
 landing in PostgreSQL at full speed instead of waiting for the model.
 
@@ -46,7 +47,7 @@ from stream_processors.categorizer import (
 from stream_processors.categorizer.checkpoint import encode, snapshot
 from stream_processors.categorizer.labels import Labelled
 from stream_processors.categorizer.labels import decode as decode_labels
-from stream_processors.categorizer.labels import encode as encode_labels
+from stream_processors.categorizer.labels import encode_within as encode_labels_within
 from stream_processors.categorizer.pipeline import timed_predict
 from stream_processors.categorizer_store import CategorizerStore
 from stream_processors.settings import WorkerSettings
@@ -195,8 +196,10 @@ class CategorizerService:
         settings = self.settings
         now = time.monotonic()
         state = self.state
-        if state.learned_since_checkpoint and (
-            force or now - state.checkpointed_at >= settings.categorizer_checkpoint_seconds
+        if (
+            state.learned_since_checkpoint
+            and not self.saving.locked()  # one under way already
+            and (force or now - state.checkpointed_at >= settings.categorizer_checkpoint_seconds)
         ):
             await _retrying("checkpointing the categoriser", self.checkpoint, settings)
         if self.monitor.labelled > self.reported_labelled and (
@@ -289,7 +292,8 @@ def register(
             if isinstance(event, events.TicketCategoryConfirmed | events.TicketCategoryCorrected)
         ]
         if examples := [example for example in learnable if example is not None]:
-            await labels.send(key=LABELS_KEY, value=encode_labels(examples))
+            sent = [await labels.send(key=LABELS_KEY, value=m) for m in encode_labels_within(examples)]
+            await asyncio.gather(*sent)
 
     @app.agent(tickets, name="categorize_tickets")
     async def categorize_tickets(stream: StreamT[bytes]) -> None:
@@ -298,6 +302,7 @@ def register(
             parsed = [
                 event
                 for value in batch
+                if value is not None
                 for event in unpack(value, _TICKET_EVENTS, events.TICKET_EVENT_ADAPTER)
             ]
             for start in range(0, len(parsed), size):
@@ -311,7 +316,7 @@ def register(
             for value in batch:
                 try:
                     examples.extend(decode_labels(value))
-                except ValueError as exc:  # not from a worker of this version: nothing to learn
+                except Exception as exc:  # not from a worker of this version: nothing to learn
                     log.error("skipped a message on the labels topic: %s", exc)
             # Mini-batches, the lock released in between, so predictions wait at most one of them.
             for start in range(0, len(examples), size):

@@ -19,7 +19,7 @@ from faust.types import StreamT
 from pydantic import TypeAdapter
 
 from cxa import events
-from stream_processors.batches import pack, unpack
+from stream_processors.batches import pack_within, unpack
 from stream_processors.floor import FloorState, Tracked, board
 from stream_processors.floor_store import FloorStore
 from stream_processors.routing import Decision, Policy, RoutingConfig, route
@@ -84,7 +84,8 @@ def register(
     @app.agent(predictions, name="forward_predictions")
     async def forward_predictions(stream: StreamT[bytes]) -> None:
         async for batch in stream.take(1000, within=settings.routing_interval_seconds / 4):
-            await floor.send(key=FLOOR_KEY, value=pack(batch))
+            sent = [await floor.send(key=FLOOR_KEY, value=packed) for packed in pack_within(batch)]
+            await asyncio.gather(*sent)  # in Kafka before the batch is acknowledged
 
     async def decide_and_publish(state: FloorState, now: datetime) -> None:
         # The most urgent tickets first, at most a batch's worth: a long queue in an incident must not

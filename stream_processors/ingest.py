@@ -11,7 +11,7 @@ from faust.streams import Stream
 from faust.types import EventT, RecordMetadata, StreamT
 
 from cxa import events
-from stream_processors.batches import pack
+from stream_processors.batches import pack_within
 from stream_processors.categorize import wants
 from stream_processors.floor_agents import FLOOR_KEY
 from stream_processors.settings import WorkerSettings
@@ -33,7 +33,6 @@ def register(
 ) -> None:
     """Once a batch is in PostgreSQL, ``floor`` (when given) receives every valid message and
     ``categorizer`` (when given) the ticket events the categoriser needs, both packed in batches."""
-    partitions = (categorizer.partitions or 1) if categorizer is not None else 1
 
     async def send_deadletter(event: EventT, reason: str) -> Awaitable[RecordMetadata]:
         message = event.message
@@ -64,17 +63,24 @@ def register(
                 accepted.append(message.value)  # validated: never None
         await asyncio.gather(*pending)
         await sink.write(valid)
-        if floor is not None and accepted:
-            await floor.send(key=FLOOR_KEY, value=pack(accepted))
+        # Forwarded once in PostgreSQL, and awaited until Kafka has them: a send that fails fails
+        # the batch, which is then retried, rather than its offsets being committed regardless.
+        forwarded = []
+        if floor is not None:
+            for packed in pack_within(accepted):
+                forwarded.append(await floor.send(key=FLOOR_KEY, value=packed))
         if categorizer is not None:
             # Per source partition, so a ticket's created and labelled events (one key, so one
             # partition) meet in the same partition of the categoriser's topic, in order.
+            count = app.consumer.topic_partitions(categorizer.get_topic_name()) or categorizer.partitions or 1
             by_partition: dict[int, list[bytes | None]] = {}
             for landed, value in zip(valid, accepted, strict=True):
                 if wants(landed.event):
-                    by_partition.setdefault(landed.partition % partitions, []).append(value)
+                    by_partition.setdefault(landed.partition % count, []).append(value)
             for partition, values in by_partition.items():
-                await categorizer.send(value=pack(values), partition=partition)
+                for packed in pack_within(values):
+                    forwarded.append(await categorizer.send(value=packed, partition=partition))
+        await asyncio.gather(*forwarded)
 
     @app.agent(source, name="ingest_events")
     async def ingest_events(stream: StreamT[bytes]) -> None:

@@ -56,14 +56,32 @@ def encode(batch: Sequence[Labelled]) -> bytes:
     )
 
 
+def encode_within(batch: Sequence[Labelled], limit: int = 512 * 1024) -> list[bytes]:
+    """The batch in as few messages as keep each below about ``limit`` bytes."""
+    messages = []
+    start, size = 0, 0
+    for end, item in enumerate(batch):
+        cost = 8 * len(item.features.indices) + 64 + len(item.ticket_id) + len(item.category)
+        if end > start and size + cost > limit:
+            messages.append(encode(batch[start:end]))
+            start, size = end, 0
+        size += cost
+    if start < len(batch):
+        messages.append(encode(batch[start:]))
+    return messages
+
+
 def decode(value: bytes) -> list[Labelled]:
     """The examples of one message; ``ValueError`` if it is not one :func:`encode` made."""
     if not value.startswith(MAGIC):
         raise ValueError("not a labelled-examples message (bad magic bytes)")
     start = len(MAGIC) + 4
     size = int.from_bytes(value[len(MAGIC) : start], "big")
-    rows = json.loads(value[start : start + size])
-    lengths = [int(row[4]) for row in rows]
+    try:
+        rows = json.loads(value[start : start + size])
+        lengths = [int(row[4]) for row in rows]
+    except (ValueError, TypeError, IndexError) as exc:
+        raise ValueError(f"unreadable labelled-examples header: {exc}") from exc
     total = sum(lengths)
     arrays = value[start + size :]
     if len(arrays) != 8 * total:
@@ -75,7 +93,8 @@ def decode(value: bytes) -> list[Labelled]:
     out = []
     offset = 0
     for row, length in zip(rows, lengths, strict=True):
-        features = Counts(indices[offset : offset + length], counts[offset : offset + length])
+        # Copies: a view would keep the whole message alive for as long as the reservoir keeps it.
+        features = Counts(indices[offset : offset + length].copy(), counts[offset : offset + length].copy())
         out.append(Labelled(str(row[0]), str(row[1]), row[2], bool(row[3]), features))
         offset += length
     return out

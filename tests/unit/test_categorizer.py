@@ -23,6 +23,8 @@ from stream_processors.categorizer import (
     macro_f1,
     stratified_split,
 )
+from stream_processors.categorizer.features import Counts
+from stream_processors.categorizer.labels import Labelled, decode, encode, encode_within
 from stream_processors.categorizer_cli import app as categorizer_app
 
 BANKING77 = Path(__file__).resolve().parents[3] / "shared" / "data" / "banking77" / "train.csv"
@@ -215,3 +217,43 @@ def test_evaluate_command_reports_json(tmp_path, banking_sample) -> None:
     assert report["train_examples"] + report["test_examples"] == 600
     assert report["heldout_accuracy"] > 0.3
     assert set(report) >= {"prequential_accuracy", "heldout_accuracy", "macro_f1", "docs_per_second"}
+
+
+def test_labelled_examples_travel_in_bounded_messages_and_come_back_as_their_own_arrays() -> None:
+    rng = np.random.default_rng(3)
+    batch = [
+        Labelled(
+            f"T{i}",
+            "card",
+            None if i % 2 else "card",
+            bool(i % 2),
+            Counts(
+                np.sort(rng.choice(1 << 17, 300, replace=False)).astype(np.int32), np.ones(300, np.float32)
+            ),
+        )
+        for i in range(100)
+    ]
+    messages = encode_within(batch, limit=40_000)
+    assert len(messages) > 1
+    assert all(len(message) < 40_000 for message in messages)
+    back = [example for message in messages for example in decode(message)]
+    assert [(e.ticket_id, e.predicted, e.abstained) for e in back] == [
+        (e.ticket_id, e.predicted, e.abstained) for e in batch
+    ]
+    assert all(
+        np.array_equal(a.features.indices, b.features.indices) for a, b in zip(back, batch, strict=True)
+    )
+    # Not views of the message: a reservoir keeping one example must not keep the whole message.
+    assert all(e.features.indices.base is None and e.features.counts.base is None for e in back)
+
+
+def test_a_damaged_labels_message_is_refused() -> None:
+    good = encode(
+        [Labelled("T1", "card", "card", False, Counts(np.arange(3, dtype=np.int32), np.ones(3, np.float32)))]
+    )
+    with pytest.raises(ValueError, match="magic"):
+        decode(b"JUNK" + good[4:])
+    with pytest.raises(ValueError, match="bytes of features"):
+        decode(good[:-4])
+    with pytest.raises(ValueError, match="header"):
+        decode(good[:8] + b"[[1]]" + good[13:])

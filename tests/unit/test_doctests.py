@@ -8,6 +8,7 @@ import pytest
 MODULES = [
     "cxa.metrics",
     "batch.staffing",
+    "stream_processors.batches",
     "stream_processors.routing.scoring",
     "stream_processors.categorizer.evaluation",
     "stream_processors.categorizer.features",
