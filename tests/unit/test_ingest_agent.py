@@ -123,3 +123,17 @@ def test_a_failing_sink_is_retried_until_the_batch_lands() -> None:
     sink = RecordingSink(failures=2)
     _run(sink, [(topics.TICKET_EVENTS, b"T1", _ticket("T1"))])
     assert [row.event.key for row in sink.rows] == ["T1"]
+
+
+def test_the_worker_consumer_fetches_with_the_configured_wait() -> None:
+    # Faust hard-codes 1500 ms; the transport of stream_processors.transport replaces it.
+    async def scenario() -> int:
+        app = create_app(WorkerSettings(fetch_max_wait_ms=77), sink=RecordingSink())
+        app.finalize()
+        consumer = app.consumer._thread._create_worker_consumer(app.transport)
+        try:
+            return int(consumer._fetch_max_wait_ms)
+        finally:
+            await consumer.stop()
+
+    assert asyncio.run(scenario()) == 77
