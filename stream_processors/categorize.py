@@ -284,8 +284,11 @@ def register(
             async with service.lock:
                 out = await asyncio.to_thread(service.predict, created)
             await _retrying("writing predictions", lambda: store.write_predictions(out), settings)
-            for prediction in out:
+            sent = [
                 await predictions.send(key=prediction.ticket_id.encode(), value=events.serialize(prediction))
+                for prediction in out
+            ]
+            await asyncio.gather(*sent)  # in Kafka before the batch is acknowledged
         learnable = [
             service.labelled(event.ticket_id, event.category)
             for event in parsed
