@@ -4,6 +4,7 @@ State lives in three mutable mappings of JSON-ready dicts (Faust tables in the w
 dicts in tests): every change writes a whole new value, so a changelog-backed table records it.
 """
 
+import functools
 from collections.abc import Iterable, MutableMapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -18,6 +19,8 @@ Record = dict[str, Any]
 FloorTable = MutableMapping[str, Record]
 
 OPEN = TicketStatus.OPEN.value
+_PRIORITIES = {priority.value: priority for priority in Priority}
+_CHANNELS = {channel.value: channel for channel in Channel}
 RESOLVED = {TicketStatus.SOLVED.value, TicketStatus.CLOSED.value}
 
 
@@ -25,6 +28,8 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat()
 
 
+# The floor looks at every open ticket each round: the same timestamps and targets again and again.
+@functools.lru_cache(maxsize=1 << 17)
 def _at(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
@@ -36,6 +41,7 @@ def _backoff(reroute_after: timedelta, ticket: Record) -> timedelta:
     return reroute_after * 2 ** min(max(ticket.get("routings", 1) - 1, 0), 6)
 
 
+@functools.lru_cache(maxsize=1 << 17)
 def first_reply_due(priority: str, created_at: datetime) -> datetime:
     """Calendar first-reply target of the priority (the clock runs while nobody has replied)."""
     return created_at + timedelta(minutes=SLA_POLICIES[Priority(priority)].first_reply_minutes)
@@ -178,11 +184,11 @@ class FloorState:
                     ticket_id=ticket_id,
                     category=ticket["category"],
                     category_confidence=ticket["confidence"] if ticket["category"] else 0.0,
-                    priority=Priority(ticket["priority"]),
+                    priority=_PRIORITIES[ticket["priority"]],
                     language=ticket["language"],
                     created_at=created_at,
                     sla_due_at=first_reply_due(ticket["priority"], created_at),
-                    channel=Channel(ticket["channel"]),
+                    channel=_CHANNELS[ticket["channel"]],
                 )
             )
         return waiting
