@@ -8,7 +8,7 @@ from stream_processors.categorizer_store import CategorizerStore, PostgresCatego
 from stream_processors.floor_store import FloorStore, PostgresFloorStore
 from stream_processors.settings import WorkerSettings
 from stream_processors.sink import EventSink, Sink
-from stream_processors.transport import with_fetch_wait
+from stream_processors.transport import use_worker_transport
 
 
 def raw_topic(
@@ -48,7 +48,7 @@ def create_app(
         web_enabled=settings.web_enabled,
         web_port=settings.web_port,
     )
-    with_fetch_wait(app, settings.fetch_max_wait_ms)
+    use_worker_transport(app, settings.fetch_max_wait_ms)
     source = raw_topic(app, *topics.SOURCE_TOPICS)
     deadletter = raw_topic(app, topics.DEADLETTER)
     floor = raw_topic(app, topics.floor_topic(settings.app_id), partitions=1, internal=True)

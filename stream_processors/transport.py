@@ -1,33 +1,44 @@
-"""Faust's Kafka transport with a bounded fetch wait, which is what keeps latency low.
+"""Faust's Kafka transport with two changes: a bounded fetch wait and an idempotent producer.
 
-aiokafka keeps one fetch request in flight per broker, and a partition whose last records are
-still being consumed is left out of the next request. So a request often covers only quiet
-partitions (the labels topic, a floor topic between batches) and the broker holds it for
+Fetch wait: aiokafka keeps one fetch request in flight per broker, and a partition whose last
+records are still being consumed is left out of the next request. So a request often covers only
+quiet partitions (the labels topic, a floor topic between batches) and the broker holds it for
 ``fetch.max.wait.ms`` while records pile up on the busy ones. Faust hard-codes that wait to
 1500 ms, which delivered events in bursts about two seconds apart; a short wait costs a few idle
 fetch requests per second and bounds the delay to about that wait.
+
+Producer: Faust enables idempotence only for its exactly-once mode; every producer of this
+platform sets ``acks=all`` and idempotence, so a retried send never writes a message twice.
 """
+
+from collections.abc import Mapping
+from typing import Any
 
 import aiokafka
 import faust
 from faust.transport.drivers import aiokafka as faust_aiokafka
 
 
-def with_fetch_wait(app: faust.App, fetch_max_wait_ms: int) -> None:
-    """Give ``app`` the Kafka transport, its consumer fetching with ``fetch_max_wait_ms``."""
+def use_worker_transport(app: faust.App, fetch_max_wait_ms: int) -> None:
+    """Give ``app`` the Kafka transport described above."""
 
-    class BoundedWaitThread(faust_aiokafka.AIOKafkaConsumerThread):
+    class WorkerConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
         def _create_worker_consumer(self, transport: faust_aiokafka.Transport) -> aiokafka.AIOKafkaConsumer:
             consumer = super()._create_worker_consumer(transport)
             # Read by the consumer when it starts and builds its fetcher; no public setter.
             consumer._fetch_max_wait_ms = fetch_max_wait_ms
             return consumer
 
-    class BoundedWaitConsumer(faust_aiokafka.Consumer):
-        def _new_consumer_thread(self) -> BoundedWaitThread:
-            return BoundedWaitThread(self, loop=self.loop, beacon=self.beacon)
+    class WorkerConsumer(faust_aiokafka.Consumer):
+        def _new_consumer_thread(self) -> WorkerConsumerThread:
+            return WorkerConsumerThread(self, loop=self.loop, beacon=self.beacon)
 
-    class BoundedWaitTransport(faust_aiokafka.Transport):
-        Consumer = BoundedWaitConsumer
+    class WorkerProducer(faust_aiokafka.Producer):
+        def _settings_extra(self) -> Mapping[str, Any]:
+            return {**super()._settings_extra(), "acks": "all", "enable_idempotence": True}
 
-    app.transport = BoundedWaitTransport(app.conf.broker_consumer, app)
+    class WorkerTransport(faust_aiokafka.Transport):
+        Consumer = WorkerConsumer
+        Producer = WorkerProducer
+
+    app.transport = WorkerTransport(app.conf.broker_consumer, app)

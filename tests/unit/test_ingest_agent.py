@@ -125,15 +125,17 @@ def test_a_failing_sink_is_retried_until_the_batch_lands() -> None:
     assert [row.event.key for row in sink.rows] == ["T1"]
 
 
-def test_the_worker_consumer_fetches_with_the_configured_wait() -> None:
-    # Faust hard-codes 1500 ms; the transport of stream_processors.transport replaces it.
-    async def scenario() -> int:
+def test_the_worker_fetches_with_the_configured_wait_and_produces_idempotently() -> None:
+    # Faust hard-codes a 1500 ms wait and idempotence only with exactly-once: see transport.py.
+    async def scenario() -> tuple[int, bool]:
         app = create_app(WorkerSettings(fetch_max_wait_ms=77), sink=RecordingSink())
         app.finalize()
         consumer = app.consumer._thread._create_worker_consumer(app.transport)
+        producer = app.producer._new_producer()
         try:
-            return int(consumer._fetch_max_wait_ms)
+            return int(consumer._fetch_max_wait_ms), bool(producer._txn_manager is not None)
         finally:
             await consumer.stop()
+            await producer.stop()
 
-    assert asyncio.run(scenario()) == 77
+    assert asyncio.run(scenario()) == (77, True)
