@@ -97,8 +97,8 @@ def register(
             None, route, batch, state.agent_states(now), now, policy, config
         )
         routed_events = [routed_event(decision) for decision in decisions]
-        for event in routed_events:
-            await routed.send(key=event.ticket_id.encode(), value=events.serialize(event))
+        sent = [await routed.send(key=e.ticket_id.encode(), value=events.serialize(e)) for e in routed_events]
+        await asyncio.gather(*sent)
         state.mark_routed([event.ticket_id for event in routed_events], now)
         await store.write_decisions(routed_events)
 
