@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from cxa.kafka import ensure_topics
-from cxa.settings import KafkaSettings, StackSettings
-from cxa.stack import KafkaBroker, free_port
+from cxa.settings import KafkaSettings
+from cxa.stack import throwaway_broker
 from producers.publisher import Publisher
 from producers.simulation.runner import backfill, publishing
 from producers.simulation.settings import SimulationSettings
@@ -47,26 +47,13 @@ def run(days: int) -> list[dict[str, Any]]:
             "peak_rss_mb": _peak_mb(),
         }
     ]
-    stack = StackSettings()
-    with tempfile.TemporaryDirectory() as tmp:
-        broker = KafkaBroker(
-            home=Path(tmp) / "kafka",
-            cache_dir=stack.cache_dir.resolve(),
-            version=stack.kafka_version,
-            port=free_port(),
-            controller_port=free_port(),
-            heap="768m",
-        )
-        broker.start()
-        try:
-            kafka = KafkaSettings(KAFKA_BOOTSTRAP_SERVERS=broker.bootstrap_servers)
-            ensure_topics(kafka)
-            log.info("simulating %d days and publishing to Kafka", days)
-            with Publisher(kafka) as publisher:
-                full = backfill(settings, days, publishing(publisher), end=END)
-            assert publisher.delivered == full.events
-        finally:
-            broker.stop()
+    with tempfile.TemporaryDirectory() as tmp, throwaway_broker(Path(tmp), heap="768m") as broker:
+        kafka = KafkaSettings(KAFKA_BOOTSTRAP_SERVERS=broker.bootstrap_servers)
+        ensure_topics(kafka)
+        log.info("simulating %d days and publishing to Kafka", days)
+        with Publisher(kafka) as publisher:
+            full = backfill(settings, days, publishing(publisher), end=END)
+        assert publisher.delivered == full.events
     rows.append(
         {
             "measure": "backfill to Kafka (acks=all, idempotent)",

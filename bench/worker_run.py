@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from cxa import db, topics
-from cxa.kafka import group_lag
+from cxa.kafka import topic_lags
 from cxa.settings import KafkaSettings
 from stream_processors.categorize import labels_topic_name, tickets_topic_name
 
@@ -75,12 +75,11 @@ def wait_caught_up(kafka: KafkaSettings, app_id: str, timeout: float = 600) -> N
     the floor and the categoriser may still be working through a backlog). The floor topic also
     gets a tick a second, which may sit uncommitted for a moment: up to two of those are allowed."""
     deadline = time.monotonic() + timeout
-    names = [name for name in worker_topics(app_id) if name != topics.floor_topic(app_id)]
+    floor = topics.floor_topic(app_id)
 
     def lag() -> int:
-        return group_lag(kafka, app_id, *names) + max(
-            0, group_lag(kafka, app_id, topics.floor_topic(app_id)) - 2
-        )
+        lags = topic_lags(kafka, app_id, *worker_topics(app_id))
+        return sum(lags.values()) - min(lags[floor], 2)
 
     while (behind := lag()) > 0:
         if time.monotonic() > deadline:

@@ -44,15 +44,21 @@ def ensure_topics(settings: KafkaSettings, topics: tuple[str, ...] = ALL_TOPICS)
 
 
 def group_lag(settings: KafkaSettings, group: str, *topics: str) -> int:
-    """Messages on ``topics`` that consumer group ``group`` has not committed yet (a topic that
-    does not exist yet counts as nothing to read)."""
+    """Messages on ``topics`` that consumer group ``group`` has not committed yet."""
+    return sum(topic_lags(settings, group, *topics).values())
+
+
+def topic_lags(settings: KafkaSettings, group: str, *topics: str) -> dict[str, int]:
+    """Per topic, the messages consumer group ``group`` has not committed yet (a topic that does
+    not exist yet counts as nothing to read)."""
+    lags = dict.fromkeys(topics, 0)
     admin = AdminClient({"bootstrap.servers": settings.bootstrap_servers})
     metadata = admin.list_topics(timeout=10).topics
     partitions = [
         TopicPartition(topic, p) for topic in topics if topic in metadata for p in metadata[topic].partitions
     ]
     if not partitions:
-        return 0
+        return lags
     consumer = Consumer({"bootstrap.servers": settings.bootstrap_servers, "group.id": f"{group}-lag-probe"})
     try:
         marks = {
@@ -64,4 +70,6 @@ def group_lag(settings: KafkaSettings, group: str, *topics: str) -> int:
     committed = admin.list_consumer_group_offsets([request])[group].result(timeout=10)
     # Nothing committed yet: everything still on the partition (from its low watermark) is to read.
     offsets = {(tp.topic, tp.partition): tp.offset for tp in committed.topic_partitions}
-    return sum(max(0, high - max(offsets.get(key, low), low)) for key, (low, high) in marks.items())
+    for (topic, partition), (low, high) in marks.items():
+        lags[topic] += max(0, high - max(offsets.get((topic, partition), low), low))
+    return lags

@@ -1,6 +1,6 @@
 """Faust agents of the floor: ``run_floor`` keeps the live state, routes and writes the board.
 
-All validated events and predictions are funnelled into the one-partition ``cxa.floor`` topic, so
+All validated events and predictions are funnelled into the one-partition ``<app id>-floor`` topic, so
 exactly one worker (that partition's owner) holds the floor in changelog-backed tables and routes
 with a global view of waiting tickets and support agents; when it dies, another worker takes the
 partition over and restores the tables from their changelogs. Every worker sends a tick to the

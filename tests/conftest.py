@@ -37,13 +37,18 @@ class Stack:
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def stack_settings() -> StackSettings:
+    """The stack's settings, with a relative cache folder taken from the repository's root."""
+    cache = StackSettings().cache_dir
+    return StackSettings(CXA_CACHE_DIR=cache if cache.is_absolute() else ROOT / cache)
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory, stack_settings: StackSettings) -> Iterator[Stack]:
     if os.environ.get("CXA_TEST_REUSE_STACK") == "1":
         yield Stack(KafkaSettings().bootstrap_servers, os.environ["DATABASE_URL"])
         return
-    cache = StackSettings().cache_dir
-    settings = StackSettings(CXA_CACHE_DIR=cache if cache.is_absolute() else ROOT / cache)
-    with throwaway_stack(tmp_path_factory.mktemp("stack"), settings, kafka_heap="384m") as (
+    with throwaway_stack(tmp_path_factory.mktemp("stack"), stack_settings, kafka_heap="384m") as (
         broker,
         postgres,
     ):

@@ -18,10 +18,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def throwaway_stack(
-    home: Path, settings: StackSettings | None = None, kafka_heap: str = "512m"
-) -> Iterator[tuple[KafkaBroker, PostgresCluster]]:
-    """Kafka and PostgreSQL under ``home``, on free ports; the Kafka jars come from the shared cache."""
+def throwaway_broker(
+    home: Path, settings: StackSettings | None = None, heap: str = "512m"
+) -> Iterator[KafkaBroker]:
+    """A Kafka broker under ``home / "kafka"`` on free ports; the jars come from the shared cache."""
     settings = settings or StackSettings()
     broker = KafkaBroker(
         home=home / "kafka",
@@ -29,16 +29,28 @@ def throwaway_stack(
         version=settings.kafka_version,
         port=free_port(),
         controller_port=free_port(),
-        heap=kafka_heap,
-    )
-    postgres = PostgresCluster(
-        home=home, bin_dir=settings.postgres_bin_dir, port=free_port(), database="postgres"
+        heap=heap,
     )
     broker.start()
     try:
-        postgres.start()
-        yield broker, postgres
+        yield broker
     finally:
-        postgres.stop()
         broker.stop()
-        shutil.rmtree(postgres.data_dir, ignore_errors=True)  # may lie outside ``home``
+
+
+@contextmanager
+def throwaway_stack(
+    home: Path, settings: StackSettings | None = None, kafka_heap: str = "512m"
+) -> Iterator[tuple[KafkaBroker, PostgresCluster]]:
+    """Kafka and PostgreSQL under ``home``, on free ports; the Kafka jars come from the shared cache."""
+    settings = settings or StackSettings()
+    postgres = PostgresCluster(
+        home=home, bin_dir=settings.postgres_bin_dir, port=free_port(), database="postgres"
+    )
+    with throwaway_broker(home, settings, kafka_heap) as broker:
+        try:
+            postgres.start()
+            yield broker, postgres
+        finally:
+            postgres.stop()
+            shutil.rmtree(postgres.data_dir, ignore_errors=True)  # may lie outside ``home``

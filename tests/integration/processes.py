@@ -1,4 +1,4 @@
-"""Run cxa commands as real processes and poll for their effects with bounded waits."""
+"""Run cxa commands as real processes, poll for their effects with bounded waits, read them back."""
 
 import os
 import signal
@@ -8,9 +8,19 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
+
+from cxa import db
 
 T = TypeVar("T")
+
+
+def one_row(url: str, sql: str, *params: object) -> tuple[Any, ...]:
+    """The first row ``sql`` returns (the test fails if there is none)."""
+    with db.connect(url) as conn:
+        row = conn.execute(sql, params).fetchone()
+    assert row is not None, f"no row for: {sql}"
+    return tuple(row)
 
 
 def wait_for(probe: Callable[[], T], *, timeout: float, what: str, interval: float = 0.2) -> T:

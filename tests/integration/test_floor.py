@@ -10,43 +10,21 @@ from pathlib import Path
 
 import pytest
 
-from cxa import db
 from cxa.kafka import ensure_topics
 from cxa.settings import KafkaSettings, StackSettings
-from cxa.stack import KafkaBroker, free_port
-from tests.conftest import ROOT
-from tests.integration.processes import wait_for, worker
+from cxa.stack import throwaway_broker
+from tests.integration.processes import one_row, wait_for, worker
 
 pytestmark = pytest.mark.integration
 
 
-def _one(url: str, sql: str, *params: object) -> tuple:
-    with db.connect(url) as conn:
-        row = conn.execute(sql, params).fetchone()
-    assert row is not None
-    return tuple(row)
-
-
 @pytest.fixture
-def own_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def own_broker(tmp_path_factory: pytest.TempPathFactory, stack_settings: StackSettings) -> Iterator[str]:
     """A broker of this test's own: tickets left waiting by other tests would otherwise be the most
     urgent on the floor, and this test is about live tickets only."""
-    settings = StackSettings()
-    cache = settings.cache_dir if settings.cache_dir.is_absolute() else ROOT / settings.cache_dir
-    broker = KafkaBroker(
-        home=tmp_path_factory.mktemp("broker") / "kafka",
-        cache_dir=cache,
-        version=settings.kafka_version,
-        port=free_port(),
-        controller_port=free_port(),
-        heap="384m",
-    )
-    broker.start()
-    try:
+    with throwaway_broker(tmp_path_factory.mktemp("broker"), stack_settings, heap="384m") as broker:
         ensure_topics(KafkaSettings(KAFKA_BOOTSTRAP_SERVERS=broker.bootstrap_servers))
         yield broker.bootstrap_servers
-    finally:
-        broker.stop()
 
 
 def test_the_router_assigns_live_tickets_and_the_board_is_fresh(
@@ -79,7 +57,7 @@ def test_the_router_assigns_live_tickets_and_the_board_is_fresh(
         try:
             wait_for(
                 lambda: (
-                    _one(
+                    one_row(
                         database_url,
                         "SELECT count(*) FROM raw.ticket_events WHERE event_type ="
                         " 'ticket.assigned' AND ticket_id LIKE %s AND payload->>'policy' LIKE"
@@ -93,7 +71,7 @@ def test_the_router_assigns_live_tickets_and_the_board_is_fresh(
             )
             wait_for(
                 lambda: (
-                    _one(
+                    one_row(
                         database_url,
                         "SELECT count(*) FROM live.floor_summary WHERE"
                         " updated_at > now() - interval '3 seconds' AND agents_online > 0",
@@ -106,7 +84,7 @@ def test_the_router_assigns_live_tickets_and_the_board_is_fresh(
         finally:
             simulator.terminate()
             simulator.wait(timeout=60)
-    decisions = _one(
+    decisions = one_row(
         database_url,
         "SELECT count(*), min(solver_ms) >= 0, bool_and(score_parts ? 'skill')"
         " FROM raw.routing_decisions WHERE ticket_id LIKE %s",
@@ -114,8 +92,8 @@ def test_the_router_assigns_live_tickets_and_the_board_is_fresh(
     )
     assert decisions[0] >= 5
     assert decisions[1:] == (True, True)
-    agents = _one(database_url, "SELECT count(*), sum(capacity) FROM live.agent_load")
+    agents = one_row(database_url, "SELECT count(*), sum(capacity) FROM live.agent_load")
     assert agents[0] >= 40
     assert agents[1] > 0
-    feed = _one(database_url, "SELECT count(*) FROM live.routing_feed")
+    feed = one_row(database_url, "SELECT count(*) FROM live.routing_feed")
     assert feed[0] >= 5

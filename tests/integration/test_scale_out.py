@@ -9,19 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from cxa import db, events
+from cxa import events
 from producers.simulation.runner import backfill
 from producers.simulation.settings import SimulationSettings
-from tests.integration.processes import wait_for, worker
+from tests.integration.processes import one_row, wait_for, worker
 
 pytestmark = pytest.mark.integration
-
-
-def _one(url: str, sql: str, *params: object) -> tuple:
-    with db.connect(url) as conn:
-        row = conn.execute(sql, params).fetchone()
-    assert row is not None
-    return tuple(row)
 
 
 def _backfill(env: dict[str, str], seed: int) -> None:
@@ -37,7 +30,9 @@ def _backfill(env: dict[str, str], seed: int) -> None:
 
 
 def _tickets(url: str, seed: int) -> int:
-    return int(_one(url, "SELECT count(*) FROM raw.ticket_events WHERE ticket_id LIKE %s", f"T{seed}-%")[0])
+    return int(
+        one_row(url, "SELECT count(*) FROM raw.ticket_events WHERE ticket_id LIKE %s", f"T{seed}-%")[0]
+    )
 
 
 def _expected_tickets(seed: int) -> int:
@@ -78,11 +73,11 @@ def test_two_workers_share_the_work_and_a_third_takes_over(stack, database_url: 
             )
         with worker(worker_env("c"), tmp_path / "c.log"):
             b.send_signal(signal.SIGKILL)  # c is left with every partition, the floor's among them
-            killed_at = _one(database_url, "SELECT now()")[0]
+            killed_at = one_row(database_url, "SELECT now()")[0]
             # c restored the floor from its changelog: it knows every agent and their capacity.
             wait_for(
                 lambda: (
-                    _one(
+                    one_row(
                         database_url,
                         "SELECT count(*), min(capacity) > 0, min(updated_at) > %s"
                         " FROM live.agent_load WHERE agent_id = ANY(%s)",
