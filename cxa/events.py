@@ -5,9 +5,9 @@ Every message on ``tickets.events`` and ``agents.events`` is UTF-8 JSON of one o
 A breaking change adds a new ``schema_version`` and consumers accept both.
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 from uuid import UUID, uuid4
 
 from pydantic import (
@@ -20,15 +20,34 @@ from pydantic import (
     ValidationError,
 )
 
+from cxa.deadletters import Refusal
+
 
 def _to_utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00+01:00, which is before year 1 in UTC
+        raise ValueError("the time is out of range in UTC") from None
+
+
+def _storable(value: str) -> str:
+    """Refuse what PostgreSQL cannot store: U+0000 and lone surrogates (not Unicode characters)."""
+    if "\x00" in value:
+        raise ValueError("contains the character U+0000, which cannot be stored")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("contains a lone surrogate, which is not a Unicode character") from None
+    return value
 
 
 UtcDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
+Text = Annotated[str, AfterValidator(_storable)]
+"""Free text: any Unicode string that every sink can store."""
 EntityId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 LanguageCode = Annotated[str, Field(pattern=r"^[a-z]{2}$", description="ISO 639-1 code")]
-Category = Annotated[str, Field(min_length=1, max_length=100)]
+Category = Annotated[Text, Field(min_length=1, max_length=100)]
 
 
 class Channel(StrEnum):
@@ -63,7 +82,7 @@ class AgentStatus(StrEnum):
 class EventBase(BaseModel):
     """The envelope every event carries."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     event_id: UUID = Field(default_factory=uuid4)
     schema_version: Literal[1] = 1
@@ -91,8 +110,8 @@ class TicketCreated(TicketEventBase):
     customer_id: EntityId
     channel: Channel
     priority: Priority
-    subject: str = Field(max_length=1_000)
-    body: str = Field(max_length=100_000)
+    subject: Text = Field(max_length=1_000)
+    body: Text = Field(max_length=100_000)
     language: LanguageCode = "en"
 
 
@@ -118,7 +137,7 @@ class TicketAssigned(TicketEventBase):
 
     event_type: Literal["ticket.assigned"] = "ticket.assigned"
     agent_id: EntityId
-    policy: str | None = Field(default=None, max_length=50, description="Who decided, e.g. 'router'")
+    policy: Text | None = Field(default=None, max_length=50, description="Who decided, e.g. 'router'")
 
 
 class AgentReplied(TicketEventBase):
@@ -146,7 +165,7 @@ class TicketReopened(TicketEventBase):
 class CsatSubmitted(TicketEventBase):
     event_type: Literal["ticket.csat_submitted"] = "ticket.csat_submitted"
     rating: int = Field(ge=1, le=5)
-    comment: str | None = Field(default=None, max_length=10_000)
+    comment: Text | None = Field(default=None, max_length=10_000)
 
 
 class AgentStatusChanged(AgentEventBase):
@@ -176,11 +195,11 @@ class TicketRouted(TicketEventBase):
 
     event_type: Literal["ticket.routed"] = "ticket.routed"
     agent_id: EntityId
-    policy: str = Field(max_length=50, description="optimizer, greedy-fallback, greedy, ...")
+    policy: Text = Field(max_length=50, description="optimizer, greedy-fallback, greedy, ...")
     score: float
     score_parts: dict[str, float] = Field(default_factory=dict)
     solver_ms: float = Field(ge=0)
-    reason: str = Field(default="", max_length=500)
+    reason: Text = Field(default="", max_length=500)
 
 
 ROUTED_ADAPTER: TypeAdapter[TicketRouted] = TypeAdapter(TicketRouted)
@@ -197,7 +216,7 @@ class CategoryPredicted(TicketEventBase):
     category: Category | None
     confidence: float = Field(ge=0, le=1)
     top: list[tuple[Category, Annotated[float, Field(ge=0, le=1)]]] = Field(max_length=10)
-    model_version: str = Field(max_length=100)
+    model_version: Text = Field(max_length=100)
     latency_ms: float = Field(ge=0, description="Text preparation and prediction time for this ticket")
 
 
@@ -228,11 +247,13 @@ AGENT_EVENT_ADAPTER: TypeAdapter[AgentEvent] = TypeAdapter(AgentEvent)
 
 
 class InvalidEvent(ValueError):
-    """A message that breaks the contract; ``reason`` says what is wrong and where."""
+    """A message that breaks the contract; ``reason`` says what is wrong and where, ``kind`` which
+    rule it breaks (the dead letter's kind)."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, kind: Refusal = Refusal.SCHEMA) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.kind = kind
 
 
 def describe(error: ValidationError) -> str:
@@ -249,7 +270,41 @@ def parse(raw: bytes, adapter: TypeAdapter[Any] = EVENT_ADAPTER) -> Any:
     try:
         return adapter.validate_json(raw)
     except ValidationError as exc:
-        raise InvalidEvent(describe(exc)) from exc
+        malformed = any(item["type"] == "json_invalid" for item in exc.errors(include_url=False))
+        raise InvalidEvent(describe(exc), Refusal.MALFORMED if malformed else Refusal.SCHEMA) from exc
+
+
+MAX_AHEAD: Final = timedelta(minutes=5)
+"""How far ahead of the receiver's clock an event may be dated by default (clock skew between systems)."""
+
+EARLIEST_OCCURRED_AT: Final = datetime(2000, 1, 1, tzinfo=UTC)
+"""Events dated before this are refused: no ticketing system in use has history that old, and a
+year-1 or epoch-zero date is a bug upstream that would otherwise top every "oldest" figure."""
+
+
+def check_occurred_at(occurred_at: datetime, now: datetime, max_ahead: timedelta) -> None:
+    """Raise :class:`InvalidEvent` (kind ``clock_skew``) for an event dated more than ``max_ahead``
+    after ``now`` or before :data:`EARLIEST_OCCURRED_AT`, so that no event can move the floor's
+    clock, SLA timers or "today" counters to another era.
+
+    >>> now = datetime(2026, 1, 5, tzinfo=UTC)
+    >>> try:
+    ...     check_occurred_at(datetime(9999, 1, 1, tzinfo=UTC), now, timedelta(minutes=5))
+    ... except InvalidEvent as refused:
+    ...     print(refused.kind, refused.reason[:45])
+    clock_skew occurred_at 9999-01-01T00:00:00+00:00 is more
+    """
+    if occurred_at > now + max_ahead:
+        raise InvalidEvent(
+            f"occurred_at {occurred_at.isoformat()} is more than {max_ahead.total_seconds():.0f} s "
+            f"ahead of the clock ({now.isoformat()})",
+            Refusal.CLOCK_SKEW,
+        )
+    if occurred_at < EARLIEST_OCCURRED_AT:
+        raise InvalidEvent(
+            f"occurred_at {occurred_at.isoformat()} is before {EARLIEST_OCCURRED_AT:%Y-%m-%d}",
+            Refusal.CLOCK_SKEW,
+        )
 
 
 def serialize(event: BaseModel) -> bytes:

@@ -1,14 +1,20 @@
 """The Faust app: one per worker process, built from settings at the entry point."""
 
+from collections.abc import Sequence
+
 import faust
 
 from cxa import topics
-from stream_processors import categorize, floor_agents, ingest
+from stream_processors import categorize, floor_agents
+from stream_processors.batches import pack_within
 from stream_processors.categorizer_store import CategorizerStore, PostgresCategorizerStore
 from stream_processors.floor_store import FloorStore, PostgresFloorStore
+from stream_processors.ingest import agent as ingest
+from stream_processors.ingest.deadletters import DeadLetterStore, Outgoing, PostgresDeadLetters
+from stream_processors.ingest.handler import Forward, IngestHandler
+from stream_processors.ingest.sink import EventSink, Landed, Sink
 from stream_processors.settings import WorkerSettings
-from stream_processors.sink import EventSink, Sink
-from stream_processors.transport import use_worker_transport
+from stream_processors.transport import publisher, use_worker_transport
 
 
 def raw_topic(
@@ -31,8 +37,9 @@ def create_app(
     sink: Sink | None = None,
     categorizer_store: CategorizerStore | None = None,
     floor_store: FloorStore | None = None,
+    deadletter_store: DeadLetterStore | None = None,
 ) -> faust.App:
-    """The worker's app; ``sink`` and ``categorizer_store`` replace the PostgreSQL ones (agent tests)."""
+    """The worker's app; the stores given replace the PostgreSQL ones (agent tests)."""
     app = faust.App(
         settings.app_id,
         broker=[f"kafka://{server}" for server in settings.kafka.bootstrap_servers.split(",")],
@@ -43,6 +50,10 @@ def create_app(
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
         broker_commit_interval=1.0,
+        # Stop (or rebalance) without waiting for batches in progress: one may be retrying while
+        # PostgreSQL is down. Their offsets are not committed, so they are redelivered (at least once,
+        # into idempotent sinks) rather than holding a SIGTERM or the group's rebalance for minutes.
+        stream_wait_empty=False,
         broker_session_timeout=settings.session_timeout_seconds,
         broker_heartbeat_interval=min(3.0, settings.session_timeout_seconds / 3),
         web_enabled=settings.web_enabled,
@@ -58,15 +69,21 @@ def create_app(
         partitions=settings.kafka.partitions,
         internal=True,
     )
-    ingest.register(
-        app,
-        settings,
-        source=source,
-        deadletter=deadletter,
+    forwards: list[Forward] = []
+    if settings.routing_enabled:
+        forwards.append(_to_floor(floor))
+    if settings.categorizer_enabled:
+        forwards.append(_to_categorizer(app, to_categorize))
+    handler = IngestHandler(
         sink=sink or EventSink(settings.database.url),
-        floor=floor if settings.routing_enabled else None,
-        categorizer=to_categorize if settings.categorizer_enabled else None,
+        publish_deadletters=publisher(deadletter),
+        deadletter_store=deadletter_store or PostgresDeadLetters(settings.database.url),
+        forwards=forwards,
+        limits=settings.limits,
+        deadletter_max_bytes=settings.deadletter_max_bytes,
+        retry_max_seconds=settings.retry_max_seconds,
     )
+    ingest.register(app, settings, source=source, handler=handler)
     if settings.routing_enabled:
         floor_agents.register(
             app,
@@ -86,3 +103,36 @@ def create_app(
             store=categorizer_store or PostgresCategorizerStore(settings.database.url),
         )
     return app
+
+
+def _to_floor(floor: faust.TopicT) -> Forward:
+    """Every landed event, packed in batches, to the floor's one partition."""
+    publish = publisher(floor)
+
+    async def forward(landed: Sequence[Landed]) -> None:
+        packed = pack_within([item.source.value for item in landed])
+        await publish([Outgoing(floor_agents.FLOOR_KEY, value) for value in packed])
+
+    return forward
+
+
+def _to_categorizer(app: faust.App, topic: faust.TopicT) -> Forward:
+    """The ticket events the categoriser needs, packed per source partition, so that a ticket's
+    created and labelled events (one key, so one partition) meet in one partition, in order."""
+    publish = publisher(topic)
+
+    async def forward(landed: Sequence[Landed]) -> None:
+        count = app.consumer.topic_partitions(topic.get_topic_name()) or topic.partitions or 1
+        by_partition: dict[int, list[bytes | None]] = {}
+        for item in landed:
+            if categorize.wants(item.event):
+                by_partition.setdefault(item.source.partition % count, []).append(item.source.value)
+        await publish(
+            [
+                Outgoing(None, packed, partition=partition)
+                for partition, values in by_partition.items()
+                for packed in pack_within(values)
+            ]
+        )
+
+    return forward

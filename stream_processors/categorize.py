@@ -25,7 +25,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import cast
 
 import faust
 from faust.streams import Stream
@@ -50,6 +50,7 @@ from stream_processors.categorizer.labels import decode as decode_labels
 from stream_processors.categorizer.labels import encode_within as encode_labels_within
 from stream_processors.categorizer.pipeline import timed_predict
 from stream_processors.categorizer_store import CategorizerStore
+from stream_processors.retrying import isolating, retrying
 from stream_processors.settings import WorkerSettings
 
 log = logging.getLogger(__name__)
@@ -201,11 +202,15 @@ class CategorizerService:
             and not self.saving.locked()  # one under way already
             and (force or now - state.checkpointed_at >= settings.categorizer_checkpoint_seconds)
         ):
-            await _retrying("checkpointing the categoriser", self.checkpoint, settings)
+            await retrying(
+                self.checkpoint, what="checkpointing the categoriser", max_delay=settings.retry_max_seconds
+            )
         if self.monitor.labelled > self.reported_labelled and (
             force or now - self.monitored_at >= settings.categorizer_checkpoint_seconds / 3
         ):
-            await _retrying("writing categoriser quality", self.report_quality, settings)
+            await retrying(
+                self.report_quality, what="writing categoriser quality", max_delay=settings.retry_max_seconds
+            )
 
     # -- the work of the agents ----------------------------------------------------------------
 
@@ -253,18 +258,6 @@ class CategorizerService:
             self.monitor.observe(item.predicted, item.abstained, item.category)
 
 
-async def _retrying(what: str, action: Any, settings: WorkerSettings) -> None:
-    delay = 0.5
-    while True:
-        try:
-            await action()
-            return
-        except Exception:
-            log.exception("%s failed; retrying in %.1f s", what, delay)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, settings.retry_max_seconds)
-
-
 def register(
     app: faust.App,
     settings: WorkerSettings,
@@ -283,7 +276,7 @@ def register(
             # In a thread (the model under the lock), so the sink's batches are not held up meanwhile.
             async with service.lock:
                 out = await asyncio.to_thread(service.predict, created)
-            await _retrying("writing predictions", lambda: store.write_predictions(out), settings)
+            await store.write_predictions(out)
             sent = [
                 await predictions.send(key=prediction.ticket_id.encode(), value=events.serialize(prediction))
                 for prediction in out
@@ -298,6 +291,9 @@ def register(
             sent = [await labels.send(key=LABELS_KEY, value=m) for m in encode_labels_within(examples)]
             await asyncio.gather(*sent)
 
+    async def set_aside(event: events.TicketEvent, exc: Exception) -> None:
+        log.error("could not categorise %s %s: %s", event.event_type, event.ticket_id, exc)
+
     @app.agent(tickets, name="categorize_tickets")
     async def categorize_tickets(stream: StreamT[bytes]) -> None:
         size = settings.categorizer_batch_size
@@ -309,7 +305,15 @@ def register(
                 for event in unpack(value, _TICKET_EVENTS, events.TICKET_EVENT_ADAPTER)
             ]
             for start in range(0, len(parsed), size):
-                await categorize(parsed[start : start + size])
+                # A ticket the model or a store cannot take is set aside (logged) rather than retried
+                # forever; transient failures are retried.
+                await isolating(
+                    parsed[start : start + size],
+                    categorize,
+                    what="categorising tickets",
+                    max_delay=settings.retry_max_seconds,
+                    refuse=set_aside,
+                )
 
     @app.agent(labels, name="learn_categories")
     async def learn_categories(stream: StreamT[bytes]) -> None:

@@ -22,6 +22,7 @@ from cxa import events
 from stream_processors.batches import pack_within, unpack
 from stream_processors.floor import FloorState, Tracked, board
 from stream_processors.floor_store import FloorStore
+from stream_processors.retrying import retrying
 from stream_processors.routing import Decision, Policy, RoutingConfig, route
 from stream_processors.settings import WorkerSettings
 
@@ -133,17 +134,20 @@ def register(
             if f"{now:%Y-%m-%d}" != pruned_day:
                 state.forget_counters_before(now - timedelta(days=1))
                 pruned_day = f"{now:%Y-%m-%d}"
-            delay = 0.5
-            while True:  # the message is acknowledged when this body returns: retry I/O, lose nothing
-                try:
-                    if last_event_at is not None and now - last_event_at <= catch_up_lag:
-                        await decide_and_publish(state, now)
-                    await store.write_board(board(state, now, at_risk_within), last_event_at)
-                    break
-                except Exception:
-                    log.exception("floor update failed; retrying in %.1f s", delay)
-                    await asyncio.sleep(delay)
-                    delay = min(delay * 2, settings.retry_max_seconds)
+
+            async def update(
+                state: FloorState = state, now: datetime = now, newest: datetime | None = last_event_at
+            ) -> None:
+                if newest is not None and now - newest <= catch_up_lag:
+                    await decide_and_publish(state, now)
+                await store.write_board(board(state, now, at_risk_within), newest)
+
+            # The message is acknowledged when this body returns: I/O is retried, and nothing is lost.
+            # A round that fails for good (a bug) is logged and skipped; the next one comes a second later.
+            try:
+                await retrying(update, what="updating the floor", max_delay=settings.retry_max_seconds)
+            except Exception:
+                log.exception("floor round skipped")
             for kept, table in zip(memory, tables, strict=True):
                 kept.flush(table)
 

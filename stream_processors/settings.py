@@ -1,12 +1,15 @@
 """Settings of the stream worker, built once at its entry point."""
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from cxa import events
 from cxa.settings import DatabaseSettings, KafkaSettings
+from stream_processors.ingest.validation import Limits
 
 
 class WorkerSettings(BaseSettings):
@@ -22,6 +25,19 @@ class WorkerSettings(BaseSettings):
         default=100, ge=1, le=1500, description="Longest a Kafka fetch waits for data (bounds delay)"
     )
     retry_max_seconds: float = Field(default=30.0, gt=0, description="Backoff ceiling on failures")
+    max_message_bytes: int = Field(
+        default=256 * 1024, ge=1024, description="Bigger source messages are dead-lettered (too_large)"
+    )
+    max_clock_skew_seconds: float = Field(
+        default=events.MAX_AHEAD.total_seconds(),
+        ge=0,
+        description="Events dated further ahead of the worker's clock are dead-lettered (clock_skew)",
+    )
+    deadletter_max_bytes: int = Field(
+        default=512 * 1024,
+        ge=1024,
+        description="A dead letter's value is cut to this (below the broker's message.max.bytes)",
+    )
     session_timeout_seconds: float = Field(
         default=30.0, ge=6, description="How soon a dead worker's partitions move to another"
     )
@@ -64,3 +80,8 @@ class WorkerSettings(BaseSettings):
         default=120.0, gt=0, description="Route only when the newest event is at most this old"
     )
     at_risk_minutes: float = Field(default=30.0, gt=0, description="First-reply target this close: at risk")
+
+    @property
+    def limits(self) -> Limits:
+        """What validation accepts beyond the schema."""
+        return Limits(self.max_message_bytes, timedelta(seconds=self.max_clock_skew_seconds))

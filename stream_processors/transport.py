@@ -11,12 +11,16 @@ Producer: Faust enables idempotence only for its exactly-once mode; every produc
 platform sets ``acks=all`` and idempotence, so a retried send never writes a message twice.
 """
 
-from collections.abc import Mapping
+import asyncio
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import aiokafka
 import faust
 from faust.transport.drivers import aiokafka as faust_aiokafka
+
+from stream_processors.ingest.deadletters import Outgoing
+from stream_processors.ingest.handler import Publish
 
 
 def use_worker_transport(app: faust.App, fetch_max_wait_ms: int) -> None:
@@ -42,3 +46,21 @@ def use_worker_transport(app: faust.App, fetch_max_wait_ms: int) -> None:
         Producer = WorkerProducer
 
     app.transport = WorkerTransport(app.conf.broker_consumer, app)
+
+
+def publisher(topic: faust.TopicT) -> Publish:
+    """Sends :class:`Outgoing` messages to ``topic``, returning once Kafka has every one of them."""
+
+    async def publish(messages: Sequence[Outgoing]) -> None:
+        sent = [
+            await topic.send(
+                key=message.key,
+                value=message.value,
+                headers=list(message.headers) or None,
+                partition=message.partition,
+            )
+            for message in messages
+        ]
+        await asyncio.gather(*sent)
+
+    return publish

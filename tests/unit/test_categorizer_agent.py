@@ -14,15 +14,15 @@ from stream_processors.batches import pack
 from stream_processors.categorize import LABELS_KEY, labels_topic_name, prediction_id
 from stream_processors.categorizer import Categorizer, MonitorReport, dump, load
 from stream_processors.categorizer.labels import Labelled, decode, encode
+from stream_processors.ingest.sink import Landed
 from stream_processors.settings import WorkerSettings
-from stream_processors.sink import Landed
 
 WHEN = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 
 
 class NullSink:
-    async def write(self, batch: Sequence[Landed]) -> None:
-        return None
+    async def write(self, batch: Sequence[Landed]) -> list[Landed]:
+        return []
 
 
 class MemoryStore:

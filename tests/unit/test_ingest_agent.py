@@ -1,4 +1,7 @@
-"""The ingest Faust agent under test_context(): no broker, a fake sink, a mocked dead-letter send."""
+"""The ingest Faust agent wired by the app, under test_context(): no broker, a fake sink, a mocked send.
+
+The handler's own behaviour is tested directly in test_ingest_handler.py; this checks the wiring:
+what reaches the dead-letter topic, the floor and the categoriser's topic."""
 
 import asyncio
 import json
@@ -12,10 +15,10 @@ import faust
 from cxa import events, topics
 from stream_processors.app import create_app
 from stream_processors.categorize import tickets_topic_name
+from stream_processors.ingest.sink import Landed
 from stream_processors.settings import WorkerSettings
-from stream_processors.sink import Landed
 
-WHEN = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
+WHEN = datetime.now(UTC)
 FLOOR = topics.floor_topic(WorkerSettings().app_id)
 TO_CATEGORIZE = tickets_topic_name(WorkerSettings().app_id)
 
@@ -25,11 +28,17 @@ class RecordingSink:
         self.rows: list[Landed] = []
         self.failures = failures
 
-    async def write(self, batch: Sequence[Landed]) -> None:
+    async def write(self, batch: Sequence[Landed]) -> list[Landed]:
         if self.failures:
             self.failures -= 1
             raise ConnectionError("database is down")
         self.rows.extend(batch)
+        return []
+
+
+class NullDeadLetterStore:
+    async def record(self, letters: Sequence[object], max_value_bytes: int) -> None:
+        return None
 
 
 async def _deliver(agent: Any, topic: str, key: bytes, value: bytes) -> None:
@@ -56,7 +65,7 @@ def _run(sink: RecordingSink, messages: list[tuple[str, bytes, bytes]]) -> list[
 
     async def scenario() -> None:
         settings = WorkerSettings(sink_batch_size=10, sink_batch_seconds=0.05, retry_max_seconds=0.05)
-        app = create_app(settings, sink=sink)
+        app = create_app(settings, sink=sink, deadletter_store=NullDeadLetterStore())
         app.finalize()
         agent = app.agents["ingest_events"]
         with patch.object(faust.Topic, "send", fake_send):

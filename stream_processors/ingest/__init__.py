@@ -1,0 +1,1 @@
+"""The ingest domain: validate, dead-letter and sink every source message."""

@@ -1,0 +1,47 @@
+"""A worker stops promptly on SIGTERM or SIGINT, even while it retries a batch PostgreSQL cannot take."""
+
+import signal
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+
+from cxa import events, topics
+from cxa.settings import KafkaSettings
+from cxa.stack import free_port
+from producers.demo_tickets import demo_tickets
+from producers.publisher import Publisher
+from tests.integration.processes import wait_for, worker
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_worker_retrying_with_postgresql_down_stops_within_ten_seconds(
+    stack, kafka_settings: KafkaSettings, tmp_path: Path, stop: signal.Signals
+) -> None:
+    group = f"cxa-shutdown-{uuid.uuid4().hex[:8]}"
+    env = {
+        "KAFKA_BOOTSTRAP_SERVERS": stack.bootstrap_servers,
+        "DATABASE_URL": f"postgresql://cxa@127.0.0.1:{free_port()}/nowhere",  # nothing listens there
+        "CXA_WORKER_APP_ID": group,
+        "CXA_WORKER_DATA_DIR": str(tmp_path / "worker"),
+        "CXA_WORKER_SESSION_TIMEOUT_SECONDS": "6",
+        "CXA_WORKER_RETRY_MAX_SECONDS": "60",
+    }
+    log = tmp_path / "worker.log"
+    with Publisher(kafka_settings) as publisher:
+        for ticket in demo_tickets(5, seed=uuid.uuid4().int % 1_000_000):
+            publisher.publish(topics.TICKET_EVENTS, ticket.key, events.serialize(ticket))
+    with worker(env, log) as process:
+        wait_for(
+            lambda: "writing to PostgreSQL failed" in log.read_text(errors="replace"),
+            timeout=120,
+            what="the worker to retry its batch",
+        )
+        process.send_signal(stop)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"the worker was still running 10 s after {stop.name}")
