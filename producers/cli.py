@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from cxa.events import serialize
+from cxa.events import EARLIEST_OCCURRED_AT, MAX_AHEAD, serialize
 from cxa.settings import KafkaSettings
 from cxa.topics import TICKET_EVENTS
 from producers.demo_tickets import demo_tickets
@@ -155,8 +155,14 @@ def fit_arrival_shape(
     )
 
 
+SHOWN_INVALID = 20
+"""How many skipped rows `cxa replay` names on stderr before it only counts the rest."""
+
+
 def replay_file(
-    file: Path = typer.Argument(..., exists=True, help="A .csv, or .jsonl of rows or of whole events."),
+    file: Path = typer.Argument(
+        ..., exists=True, dir_okay=False, help="A .csv, or .jsonl of rows or of whole events."
+    ),
     map_: list[str] = typer.Option(
         [],
         "--map",
@@ -166,16 +172,54 @@ def replay_file(
     speed: float = typer.Option(
         0, min=0, help="Replay speed factor (3600: an hour per second); 0 is as fast as possible."
     ),
+    max_ahead_seconds: float = typer.Option(
+        MAX_AHEAD.total_seconds(),
+        "--max-ahead-seconds",
+        min=0,
+        max=1e9,
+        help="Skip rows dated more than this many seconds after the clock at the start of the "
+        "replay (the clock-skew allowance the stream worker applies). Rows before "
+        f"{EARLIEST_OCCURRED_AT:%Y-%m-%d} are skipped too.",
+    ),
 ) -> None:
-    """Publish a file of tickets as ticket-created events (or a JSONL of events as they are)."""
-    mapping = parse_mapping(map_)
-    invalid = []
+    """Publish a file of tickets as ticket-created events (or a JSONL of events as they are).
+
+    A row the event contract refuses (not JSON, not UTF-8, a field too long or holding U+0000, an
+    unparsable, far-future or ancient time) is skipped and reported on stderr as "line N: reason"
+    (the first 20, then a count of the rest), and the rest of the file still replays. N is the line
+    in the file counted from 1, header and blank lines included; a CSV record with quoted newlines
+    is reported at the line where it starts.
+
+    Exit status: 0 when at least one event was published (skipped rows are counted in the summary),
+    1 when the file held no valid row, 2 for bad options.
+    """
+    try:
+        mapping = parse_mapping(map_)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--map") from None
+    skipped = 0
 
     def skip(line: int, reason: str) -> None:
-        invalid.append(line)
-        if len(invalid) <= 10:
-            typer.secho(f"line {line} skipped: {reason}", fg=typer.colors.YELLOW, err=True)
+        nonlocal skipped
+        skipped += 1
+        if skipped <= SHOWN_INVALID:
+            reason = " ".join(reason.splitlines())
+            typer.secho(f"line {line}: {reason}", fg=typer.colors.YELLOW, err=True)
 
     with Publisher(KafkaSettings()) as publisher:
-        published = replay(file, mapping, speed, publishing(publisher), skip)
-    typer.echo(f"published {published:,} events; skipped {len(invalid):,} invalid rows")
+        published = replay(
+            file,
+            mapping,
+            speed,
+            publishing(publisher),
+            skip,
+            max_ahead=timedelta(seconds=max_ahead_seconds),
+        )
+    if skipped > SHOWN_INVALID:
+        typer.secho(
+            f"... and {skipped - SHOWN_INVALID:,} more invalid rows", fg=typer.colors.YELLOW, err=True
+        )
+    typer.echo(f"published {published:,} events; skipped {skipped:,} invalid rows")
+    if not published:
+        typer.secho(f"error: {file} holds no valid row", fg=typer.colors.RED, err=True)
+        raise typer.Exit(code=1)
