@@ -162,3 +162,21 @@ def test_events_land_once_and_bad_ones_are_dead_lettered(
         assert words in headers["cxa.error.reason"].decode(), (key, headers)
         assert headers["cxa.origin.topic"].decode() == topic
         assert int(headers["cxa.origin.offset"]) >= 0
+    # Recorded once each, although a worker was killed and its successor read some of them again.
+    with db.connect(database_url) as conn:
+        recorded = conn.execute(
+            "SELECT convert_from(message_key, 'UTF8'), kind, count(*) OVER (PARTITION BY message_key)"
+            " FROM live.deadletters WHERE message_key LIKE %s",
+            (f"bad{seed}%".encode(),),
+        ).fetchall()
+    kinds = {key: kind for key, kind, _ in recorded}
+    assert kinds == {
+        f"bad{seed}-json": "malformed",
+        f"bad{seed}-body": "schema",
+        f"bad{seed}-naive": "schema",
+        f"bad{seed}-prio": "schema",
+        f"bad{seed}-key": "key_mismatch",
+        f"bad{seed}-extra": "schema",
+        f"bad{seed}-topic": "wrong_topic",
+    }
+    assert {copies for _, _, copies in recorded} == {1}
