@@ -77,6 +77,7 @@ def register(
     reroute_after = timedelta(seconds=settings.routing_reroute_after_seconds)
     catch_up_lag = timedelta(seconds=settings.routing_catch_up_lag_seconds)
     at_risk_within = timedelta(minutes=settings.at_risk_minutes)
+    max_ahead = settings.limits.max_ahead
 
     @app.timer(interval=settings.routing_interval_seconds)
     async def tick_floor() -> None:
@@ -129,8 +130,10 @@ def register(
                 continue
             last_round = time.monotonic()
             # The wall clock, or the events' own clock when they run ahead of it (a simulation
-            # faster than real time), so waits and SLA timers use the clock the tickets live on.
-            now = max(filter(None, [datetime.now(UTC), last_event_at]))
+            # faster than real time), so waits and SLA timers use the clock the tickets live on;
+            # never further ahead than validation lets events be (whatever another worker accepted).
+            wall = datetime.now(UTC)
+            now = max(wall, min(last_event_at or wall, wall + max_ahead))
             if f"{now:%Y-%m-%d}" != pruned_day:
                 state.forget_counters_before(now - timedelta(days=1))
                 pruned_day = f"{now:%Y-%m-%d}"
