@@ -41,6 +41,8 @@ ORIGIN_PARTITION_HEADER: Final = "cxa.origin.partition"
 ORIGIN_OFFSET_HEADER: Final = "cxa.origin.offset"
 TRUNCATED_HEADER: Final = "cxa.value.truncated"
 """Present when the dead letter's value is cut short; it holds the original size in bytes."""
+KEY_TRUNCATED_HEADER: Final = "cxa.key.truncated"
+"""Present when the dead letter's key is cut short (to 1 KiB); it holds the original size in bytes."""
 REPLAY_OF_HEADER: Final = "cxa.replay.of"
 """On a message ``cxa deadletter replay`` re-published: ``topic/partition/offset`` of the original."""
 

@@ -110,6 +110,32 @@ def floor_numbers(
     return numbers
 
 
+@dataclass(frozen=True)
+class DeadLetterLine:
+    """The wall board's dead-letter line: its text, and its colour (a warning while they come in)."""
+
+    text: str
+    colour: str
+
+
+def deadletter_line(counts: pd.DataFrame) -> DeadLetterLine:
+    """Dead letters in the last hour and today, in total and per kind (``kind, last_hour, today``).
+
+    Counted as of the read from the table the worker appends to, so never stale like a snapshot.
+    """
+    last_hour = int(counts["last_hour"].sum()) if len(counts) else 0
+    today = int(counts["today"].sum()) if len(counts) else 0
+    text = f"Dead letters (last hour / today): {last_hour:,} / {today:,}"
+    kinds = [
+        f"{r.kind} {int(r.last_hour):,} / {int(r.today):,}"
+        for r in counts.itertuples()
+        if r.last_hour or r.today
+    ]
+    if kinds:
+        text += " · " + ", ".join(kinds)
+    return DeadLetterLine(text, WARN if last_hour else MUTED)
+
+
 def queue_depth_figure(queues: pd.DataFrame) -> go.Figure:
     """Waiting tickets per category, stacked by priority."""
     if queues.empty:

@@ -13,6 +13,9 @@ import numpy as np
 import pandas as pd
 import psycopg
 
+from cxa.deadletters import Refusal
+from cxa.topics import TICKET_EVENTS
+
 CHANNELS = ("email", "chat", "phone", "web", "social")
 PRIORITIES = ("low", "normal", "high", "urgent")
 CATEGORIES = ("card_payment", "transfer", "top_up", "refund", "account", "exchange_rate")
@@ -399,3 +402,34 @@ def write_floor(conn: psycopg.Connection, now: datetime, waiting: int, seed: int
         " NOTHING",
         (list(CATEGORIES),),
     )
+
+
+DEADLETTER_COLUMNS = (
+    "origin_topic",
+    "origin_partition",
+    "origin_offset",
+    "kind",
+    "reason",
+    "message_key",
+    "message_value",
+    "value_bytes",
+    "is_truncated",
+    "dead_lettered_at",
+)
+
+
+def write_deadletters(conn: psycopg.Connection, letters: Sequence[tuple[Refusal, datetime]]) -> None:
+    """Append dead letters of these kinds at these times, as the stream worker records refused
+    ticket events (on partition 0 of tickets.events, after the offsets already there)."""
+    row = conn.execute(
+        "SELECT coalesce(max(origin_offset) + 1, 0) FROM live.deadletters"
+        " WHERE origin_topic = %s AND origin_partition = 0",
+        (TICKET_EVENTS,),
+    ).fetchone()
+    rows = []
+    for offset, (kind, at) in enumerate(letters, start=int(row[0]) if row else 0):
+        key = f"T7{offset:06d}".encode()
+        value = b'{"ticket_id": "%s"}' % key
+        reason = f"synthetic {kind.value}"
+        rows.append((TICKET_EVENTS, 0, offset, kind.value, reason, key, value, len(value), False, at))
+    _copy(conn, "live.deadletters", DEADLETTER_COLUMNS, rows)

@@ -41,6 +41,7 @@ class FloorSnapshot:
     agents: pd.DataFrame
     routing: pd.DataFrame
     categoriser: pd.DataFrame
+    deadletters: pd.DataFrame
     hour_forecast: float | None
     read_at: datetime
 
@@ -102,8 +103,21 @@ class Warehouse:
                 (),
                 ["measured_at", "rolling_accuracy", "rolling_coverage"],
             ),
+            deadletters=self.deadletter_counts(),
             hour_forecast=None if value is None or pd.isna(value) else float(value),
             read_at=now,
+        )
+
+    def deadletter_counts(self) -> pd.DataFrame:
+        """Dead letters per kind in the last hour and since midnight (UTC), read as of now."""
+        return self.frame(
+            "SELECT kind, count(*) FILTER (WHERE dead_lettered_at >= now() - interval '1 hour'),"
+            " count(*) FILTER (WHERE dead_lettered_at >= date_trunc('day', now(), 'UTC'))"
+            " FROM live.deadletters"
+            " WHERE dead_lettered_at >= least(now() - interval '1 hour', date_trunc('day', now(), 'UTC'))"
+            " GROUP BY kind ORDER BY 3 DESC, 2 DESC, 1",
+            (),
+            ["kind", "last_hour", "today"],
         )
 
     def categoriser_quality(self, since: datetime) -> pd.DataFrame:

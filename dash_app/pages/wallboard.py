@@ -22,6 +22,7 @@ TILES = (
     ("csat", "CSAT today"),
     ("accuracy", "categoriser accuracy"),
 )
+DEADLETTER_STYLE = {"fontSize": "20px", "margin": "8px 4px 0"}
 
 
 def layout(**_: Any) -> html.Div:
@@ -45,6 +46,7 @@ def layout(**_: Any) -> html.Div:
                 ],
                 className="wall-tiles",
             ),
+            html.Div("", id="wall-deadletters", style=DEADLETTER_STYLE),
             html.Div(
                 [
                     dcc.Graph(
@@ -90,6 +92,8 @@ def rows_table(
         Output("wall-agents", "figure"),
         Output("wall-risk", "children"),
         Output("wall-routing", "children"),
+        Output("wall-deadletters", "children"),
+        Output("wall-deadletters", "style"),
     ],
     Input("wall-interval", "n_intervals"),
 )
@@ -129,4 +133,7 @@ def floor_outputs() -> tuple[Any, ...]:
         risk = rows_table(figures.at_risk_rows(snapshot.at_risk), "no ticket at risk", "priority")
         routing = rows_table(figures.routing_rows(snapshot.routing), "no routing decisions yet")
     banner_class = "wall-banner stale" if numbers.is_stale else "wall-banner live"
-    return (numbers.status, banner_class, *values, queues, agents, risk, routing)
+    # Not blanked when the floor is stale: counted from the table as of this read, not a snapshot.
+    deadletters = figures.deadletter_line(snapshot.deadletters)
+    style = {**DEADLETTER_STYLE, "color": deadletters.colour}
+    return (numbers.status, banner_class, *values, queues, agents, risk, routing, deadletters.text, style)

@@ -73,7 +73,10 @@ def deadletter_message(letter: DeadLetter, max_value_bytes: int) -> Outgoing:
     if value is not None and len(value) > max_value_bytes:
         headers.append((deadletters.TRUNCATED_HEADER, str(len(value)).encode()))
         value = value[:max_value_bytes]
-    key = source.key[:KEY_MAX_BYTES] if source.key is not None else None
+    key = source.key
+    if key is not None and len(key) > KEY_MAX_BYTES:
+        headers.append((deadletters.KEY_TRUNCATED_HEADER, str(len(key)).encode()))
+        key = key[:KEY_MAX_BYTES]
     return Outgoing(key=key, value=value, headers=tuple(headers))
 
 
@@ -118,7 +121,7 @@ class PostgresDeadLetters:
                 source.key[:KEY_MAX_BYTES] if source.key is not None else None,
                 source.value[:max_value_bytes] if source.value is not None else None,
                 size,
-                size > max_value_bytes,
+                size > max_value_bytes or len(source.key or b"") > KEY_MAX_BYTES,
                 letter.at,
             )
             for column, value in zip(columns, row, strict=True):

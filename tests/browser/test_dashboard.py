@@ -1,6 +1,6 @@
 """The dashboard in headless Chromium: login, every page, live updates, filters, export, roles."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -8,7 +8,8 @@ from dash.testing import wait
 from selenium.webdriver.common.action_chains import ActionChains
 
 from cxa import db
-from dash_app.synthetic import write_floor
+from cxa.deadletters import Refusal
+from dash_app.synthetic import write_deadletters, write_floor
 from tests.browser.conftest import login, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
@@ -59,11 +60,32 @@ def test_wall_board_follows_the_live_tables_and_flags_stale_data(dash_duo, dashb
         write_floor(conn, datetime.now(UTC), waiting=57)
     dash_duo.wait_for_text_to_equal("#wall-tile-waiting", "57", timeout=30)
     assert "Live" in dash_duo.find_element("#wall-banner").text
+    dash_duo.wait_for_text_to_equal(
+        "#wall-deadletters", "Dead letters (last hour / today): 0 / 0", timeout=30
+    )
+
+    now = datetime.now(UTC)
+    with db.connect(dashboard.database_url, autocommit=True) as conn:
+        write_deadletters(
+            conn,
+            [
+                (Refusal.TOO_LARGE, now - timedelta(seconds=5)),
+                (Refusal.TOO_LARGE, now - timedelta(seconds=10)),
+                (Refusal.SCHEMA, now - timedelta(seconds=15)),
+                (Refusal.SCHEMA, now - timedelta(days=2)),  # neither this hour nor today
+            ],
+        )
+    dash_duo.wait_for_text_to_equal(
+        "#wall-deadletters",
+        "Dead letters (last hour / today): 3 / 3 · too_large 2 / 2, schema 1 / 1",
+        timeout=30,
+    )
 
     with db.connect(dashboard.database_url, autocommit=True) as conn:
         conn.execute("UPDATE live.floor_summary SET updated_at = now() - interval '5 minutes'")
     dash_duo.wait_for_contains_text("#wall-banner", "STALE", timeout=30)
     assert dash_duo.find_element("#wall-tile-waiting").text == "—"  # never old numbers as if current
+    assert "3 / 3" in dash_duo.find_element("#wall-deadletters").text  # counted as of now, never stale
     screenshot(dash_duo, "wallboard_stale")
     assert dash_duo.get_logs() == []
 

@@ -48,6 +48,21 @@ def test_stale_or_missing_floor_shows_dashes_never_zeros():
     assert missing.waiting == "—"
 
 
+def test_dead_letter_line_counts_the_last_hour_and_today_per_kind():
+    counts = pd.DataFrame([("too_large", 2, 5), ("schema", 0, 1)], columns=["kind", "last_hour", "today"])
+    line = figures.deadletter_line(counts)
+    assert line.text == "Dead letters (last hour / today): 2 / 6 · too_large 2 / 5, schema 0 / 1"
+    assert line.colour == figures.WARN  # some came in within the hour
+    quiet = figures.deadletter_line(counts.assign(last_hour=0))
+    assert quiet.text.startswith("Dead letters (last hour / today): 0 / 6")
+    assert quiet.colour == figures.MUTED
+
+
+def test_no_dead_letters_read_as_zero_not_a_gap():
+    line = figures.deadletter_line(pd.DataFrame(columns=["kind", "last_hour", "today"]))
+    assert line.text == "Dead letters (last hour / today): 0 / 0"
+
+
 def test_queue_depth_stacks_priorities_per_category():
     queues = pd.DataFrame(
         [("refund", "urgent", 3, NOW), ("refund", "low", 2, NOW), ("top_up", "normal", 7, NOW)],

@@ -121,10 +121,21 @@ def test_exported_json_schema_matches_the_committed_snapshot() -> None:
     assert events.json_schema() == committed
 
 
+STORABLE = st.characters(
+    exclude_characters="\x00"
+)  # any Unicode character but U+0000 (st.text has no surrogates)
+
+
+@given(text=st.text(min_size=1).map(lambda text: text + "\x00"))
+def test_text_with_u0000_is_refused(text: str) -> None:
+    with pytest.raises(ValidationError, match="U\\+0000"):
+        _created(subject=text)
+
+
 @given(
     ticket_id=st.from_regex(r"[A-Za-z0-9_.:-]{1,64}", fullmatch=True),
-    subject=st.text(max_size=200),
-    body=st.text(max_size=2000),
+    subject=st.text(STORABLE, max_size=200),
+    body=st.text(STORABLE, max_size=2000),
     priority=st.sampled_from(list(events.Priority)),
     channel=st.sampled_from(list(events.Channel)),
 )
