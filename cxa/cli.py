@@ -8,6 +8,9 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 
 import typer
@@ -24,6 +27,7 @@ from producers.cli import app as produce_app
 from producers.cli import replay_file, simulate_app
 from stream_processors.categorizer_cli import app as categorizer_app
 from stream_processors.cli import worker, worker_group
+from stream_processors.ingest.deadletter_cli import app as deadletter_app
 
 app = typer.Typer(
     help="cxa: real-time customer-experience analytics.",
@@ -41,6 +45,7 @@ app.add_typer(simulate_app, name="simulate")
 app.command("replay")(replay_file)
 app.add_typer(categorizer_app, name="categorizer")
 app.command("worker")(worker)
+app.add_typer(deadletter_app, name="deadletter")
 app.add_typer(batch_app, name="batch")
 app.add_typer(dashboard_app, name="dashboard")
 
@@ -160,7 +165,117 @@ def _wait_for_worker(group: str, label: str) -> None:
     typer.echo(f"\r{label}: done in {time.monotonic() - started:.0f} s" + " " * 20)
 
 
-def _demo_credentials(cxa: list[str]) -> tuple[str, dict[str, str]]:
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold Ctrl-C, SIGTERM and SIGHUP until the block ends, then act on the first one that came."""
+    held: list[int] = []
+    previous = {sig: signal.signal(sig, lambda signum, _frame: held.append(signum)) for sig in _STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, signal.SIG_DFL if handler is None else handler)
+        if held:
+            signal.raise_signal(held[0])
+
+
+def _tell(message: str) -> None:
+    """Say something on stderr, which may be a terminal that has gone (SIGHUP)."""
+    with suppress(OSError):
+        typer.secho(message, fg=typer.colors.YELLOW, err=True)
+
+
+def _group_alive(group: int) -> bool:
+    try:
+        os.killpg(group, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
+
+
+def _signal_group(group: int, sig: signal.Signals) -> None:
+    with suppress(ProcessLookupError, PermissionError):
+        os.killpg(group, sig)
+
+
+@dataclass(frozen=True)
+class _DemoChild:
+    process: subprocess.Popen[bytes]
+    command: str
+    stop_signal: signal.Signals
+    grace_seconds: float
+
+
+class _DemoChildren:
+    """The processes `cxa demo` starts, stopped together on the way out, in bounded time.
+
+    Each child leads a process group of its own: stopping it stops whatever it started in turn (dbt
+    under the nightly job), and a Ctrl-C at the terminal reaches the demo alone, which stops them all.
+    """
+
+    def __init__(self) -> None:
+        self._children: list[_DemoChild] = []
+
+    def start(
+        self,
+        args: list[str],
+        *,
+        env: dict[str, str] | None = None,
+        stop_signal: signal.Signals = signal.SIGINT,
+        grace_seconds: float = 10.0,
+    ) -> _DemoChild:
+        """Start a child; ``stop_signal`` (SIGINT: as Ctrl-C would) asks it to stop, and it gets
+        ``grace_seconds`` to do so before it and its group are killed."""
+        with _signals_held():  # a stop signal now would lose a started child before it is recorded
+            process = subprocess.Popen(args, env=env, stdin=subprocess.DEVNULL, process_group=0)
+            child = _DemoChild(process, " ".join(args), stop_signal, grace_seconds)
+            self._children.append(child)
+        return child
+
+    def run(self, args: list[str], *, env: dict[str, str] | None = None, check: bool = True) -> int:
+        """Start a child and wait for its end; its exit code, or CalledProcessError if ``check``."""
+        child = self.start(args, env=env)
+        returncode = child.process.wait()
+        if not _group_alive(child.process.pid):
+            self._children.remove(child)  # its pid is free again: never signal that group later
+        if check and returncode != 0:
+            raise subprocess.CalledProcessError(returncode, args)
+        return returncode
+
+    def stop(self) -> None:
+        """Ask every child group to stop at once, wait for each up to its grace, then kill the rest."""
+        if not self._children:
+            return
+        longest = max(child.grace_seconds for child in self._children)
+        _tell(f"stopping {len(self._children)} processes (at most {longest:g} s)")
+        asked = time.monotonic()
+        for child in reversed(self._children):  # the simulator first, the worker last
+            _signal_group(child.process.pid, child.stop_signal)
+        for child in reversed(self._children):
+            if not self._ended(child, asked + child.grace_seconds):
+                _tell(f"`{child.command}` (pid {child.process.pid}) did not stop: killing it")
+                _signal_group(child.process.pid, signal.SIGKILL)
+                self._ended(child, time.monotonic() + 10)
+        self._children.clear()
+
+    @staticmethod
+    def _ended(child: _DemoChild, deadline: float) -> bool:
+        """Wait until the child and everything in its group have ended; False at ``deadline``."""
+        try:
+            child.process.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            return False
+        while _group_alive(child.process.pid):
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.1)
+        return True
+
+
+def _demo_credentials(cxa: list[str], children: _DemoChildren) -> tuple[str, dict[str, str]]:
     """One password for the demo's manager, analyst and admin users, made on first start and kept
     (with the dashboard's session key) in the stack folder, readable by you alone."""
     path = StackSettings().stack_dir / "demo-credentials.json"
@@ -172,9 +287,8 @@ def _demo_credentials(cxa: list[str]) -> tuple[str, dict[str, str]]:
         path.touch(mode=0o600)
         path.write_text(json.dumps(saved))
         for role in ("manager", "analyst", "admin"):
-            subprocess.run(
+            children.run(
                 [*cxa, "dashboard", "create-user", role, "--role", role],
-                check=True,
                 env={**os.environ, "CXA_DASHBOARD_PASSWORD": saved["password"]},
             )
     return saved["password"], {**os.environ, "CXA_DASHBOARD_SECRET_KEY": saved["secret_key"]}
@@ -184,42 +298,65 @@ def _demo_credentials(cxa: list[str]) -> tuple[str, dict[str, str]]:
 def demo(
     history_days: int = typer.Option(60, min=1, help="Days of history to backfill on first start."),
     speed: float = typer.Option(20, min=0.1, help="Live simulation speed (simulated s per s)."),
+    stack: bool = typer.Option(
+        True,
+        "--stack/--no-stack",
+        help="Start the local stack first; --no-stack uses the Kafka and PostgreSQL that "
+        "KAFKA_BOOTSTRAP_SERVERS and DATABASE_URL name, as they are.",
+    ),
 ) -> None:
     """Run the whole platform locally until Ctrl-C: stack, migrations, worker, a history backfill
-    and one nightly batch run (first start only), the dashboard, then the live simulator."""
-    # `kill` and service managers stop with SIGTERM: unwind as for Ctrl-C, leaving no service behind.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    stack_up()
-    migrate()
+    and one nightly batch run (first start only), the dashboard, then the live simulator. Ctrl-C,
+    SIGTERM or SIGHUP stop every process the demo started (the stack keeps running)."""
+    # `kill` and service managers stop with SIGTERM, a closed terminal with SIGHUP: unwind as for
+    # Ctrl-C (exit status 128 + the signal's number), leaving no process behind.
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, lambda signum, _frame: sys.exit(128 + signum))
     cxa = [sys.executable, "-m", "cxa"]
-    services = [subprocess.Popen([*cxa, "worker", "--log-level", "warning"])]
+    children = _DemoChildren()
     try:
+        if stack:
+            stack_up()
+        migrate()
+        # Faster than real time, the live simulation dates its events ahead of the wall clock: by
+        # (speed - 1) s a second. Let the worker accept a year of that unless told otherwise.
+        worker_env = {
+            "CXA_WORKER_MAX_CLOCK_SKEW_SECONDS": str(max(300, round((speed - 1) * 365 * 86400))),
+            **os.environ,
+        }
+        # The worker (and the dashboard) get SIGTERM, as from a service manager; the others the
+        # Ctrl-C they expect.
+        children.start(
+            [*cxa, "worker", "--log-level", "warning"],
+            env=worker_env,
+            stop_signal=signal.SIGTERM,
+            grace_seconds=20,
+        )
         with db.connect(DatabaseSettings().url) as conn:
             has_history = conn.execute("SELECT EXISTS (SELECT 1 FROM raw.ticket_events)").fetchone()
         if has_history and has_history[0]:
             typer.echo("history already present: skipping the backfill and the first nightly run")
         else:
-            subprocess.run(
-                [*cxa, "simulate", "backfill", "--days", str(history_days), "--until-now"], check=True
-            )
+            children.run([*cxa, "simulate", "backfill", "--days", str(history_days), "--until-now"])
             _wait_for_worker(worker_group(), "worker catching up on the history")
-            if subprocess.run([*cxa, "batch", "nightly"], check=False).returncode != 0:
+            if children.run([*cxa, "batch", "nightly"], check=False) != 0:
                 typer.secho(
                     "the nightly batch failed (see above); the live demo goes on without marts",
                     fg=typer.colors.YELLOW,
                     err=True,
                 )
-        password, dashboard_env = _demo_credentials(cxa)
-        services.append(subprocess.Popen([*cxa, "dashboard", "serve"], env=dashboard_env))
+        password, dashboard_env = _demo_credentials(cxa, children)
+        children.start([*cxa, "dashboard", "serve"], env=dashboard_env, stop_signal=signal.SIGTERM)
         typer.secho(
             f"\ndashboard: {dashboard_url()}  users: manager, analyst, admin  password: {password}\n"
             f"live simulation at {speed:g}x; Ctrl-C stops (`make stop` ends the stack)\n",
             bold=True,
         )
-        subprocess.run([*cxa, "simulate", "live", "--speed", str(speed)], check=True)
+        children.run([*cxa, "simulate", "live", "--speed", str(speed)])
     except KeyboardInterrupt:
-        typer.echo("stopping")
+        pass  # Ctrl-C is how the demo ends
     finally:
-        for service in services:
-            service.terminate()
-            service.wait(timeout=60)
+        # A second Ctrl-C must not cut the stop short (it ends in bounded time anyway).
+        for sig in _STOP_SIGNALS:
+            signal.signal(sig, signal.SIG_IGN)
+        children.stop()

@@ -55,6 +55,24 @@ _LOG4J2 = """Configuration:
 """
 
 
+def new_cluster_id(random_bytes: bytes | None = None) -> str:
+    """A KRaft cluster id in Kafka's format, 22 characters of URL-safe base64 of 16 random bytes,
+    whose first character is a letter or digit so that no command line can read it as an option.
+
+    ``random_bytes`` (16 of them) replaces the random draw; a first byte that would encode as "-" or
+    "_" (0xf8 and above) loses its top bit.
+
+    >>> new_cluster_id(bytes([0xF8]) + bytes(15))
+    'eAAAAAAAAAAAAAAAAAAAAA'
+    """
+    raw = bytearray(uuid.uuid4().bytes if random_bytes is None else random_bytes)
+    if len(raw) != 16:
+        raise ValueError(f"a cluster id is made of 16 bytes, not {len(raw)}")
+    if raw[0] >= 0xF8:  # the first six bits would be 62 ("-") or 63 ("_")
+        raw[0] &= 0x7F
+    return base64.urlsafe_b64encode(bytes(raw)).rstrip(b"=").decode()
+
+
 def _require(tool: str, how: str) -> str:
     path = shutil.which(tool)
     if path is None:
@@ -172,7 +190,6 @@ class KafkaBroker:
     def _format_storage(self, java: str, properties: Path) -> None:
         if (self.home / "data" / "meta.properties").exists():
             return
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
         result = subprocess.run(
             [
                 java,
@@ -180,8 +197,8 @@ class KafkaBroker:
                 self._classpath(),
                 "kafka.tools.StorageTool",
                 "format",
-                "-t",
-                cluster_id,
+                # One argument, so that even an id starting with "-" could not be read as an option.
+                f"--cluster-id={new_cluster_id()}",
                 "-c",
                 str(properties),
             ],

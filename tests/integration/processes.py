@@ -11,6 +11,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from cxa import db
+from cxa.stack import KafkaBroker
+from cxa.stack.kafka import HOST
+from cxa.stack.waiting import port_is_open
 
 T = TypeVar("T")
 
@@ -55,3 +58,16 @@ def worker(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+def kill_broker(broker: KafkaBroker) -> None:
+    """``kill -9`` the broker: no clean shutdown, so its next :meth:`KafkaBroker.start` (same ports,
+    same data) recovers its logs as after a power cut."""
+    pid = broker.pid()
+    assert pid is not None, "the broker is not running"
+    os.kill(pid, signal.SIGKILL)
+    wait_for(
+        lambda: broker.pid() is None and not port_is_open(HOST, broker.port),
+        timeout=30,
+        what="the killed broker to be gone",
+    )
