@@ -4,7 +4,7 @@ For tests, demos and benchmarks of the batch side when no real history is at han
 same history. Arrivals follow a weekly and intraday profile per channel; every ticket walks a
 plausible lifecycle (label, assignment, replies, pending spells, solves, reopens, CSAT), cut at
 ``end`` so recent tickets are still open. :func:`generate_predictions` adds the stream
-categoriser's answers (``raw.ticket_categorizations``) to a history, on request.
+categorizer's answers (``raw.ticket_categorizations``) to a history, on request.
 """
 
 import math
@@ -325,7 +325,7 @@ def generate_predictions(
     abstain_rate: float = 0.05,
     model_version: str = "synthetic-v1",
 ) -> list[CategoryPredicted]:
-    """The categoriser's answer a few milliseconds after each ticket's creation.
+    """The categorizer's answer a few milliseconds after each ticket's creation.
 
     Right for ``accuracy`` of the tickets against the category agents settled on, abstaining for
     ``abstain_rate``; a wrong answer is mostly the next category in :data:`CATEGORIES`, so the

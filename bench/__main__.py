@@ -61,10 +61,10 @@ def pipeline_bench(
         "pipeline",
         "Full stream pipeline: throughput and latency",
         pipeline.run(days, rate, seconds),
-        notes="One worker with every agent on (validate, categorise and learn, floor state and routing, "
+        notes="One worker with every agent on (validate, categorize and learn, floor state and routing, "
         "live tables, sink), Kafka and PostgreSQL beside it on the same 2 cores. Backlog rates count from "
         "the first committed row: 'rows in PostgreSQL' to the last row, 'every agent done' until the "
-        "worker has committed every topic it reads (the floor and the categoriser finish after the sink; "
+        "worker has committed every topic it reads (the floor and the categorizer finish after the sink; "
         "offsets are committed each second). Latency is measured once every agent has caught up. "
         "Targets: >= 3,000 events/s sustained; p99 < 1 s at 500 events/s. See bench/pipeline.py.",
     )
@@ -98,12 +98,12 @@ def categorizer_bench(
     batch_size: int = typer.Option(32, help="Mini-batch of the training stream."),
     reservoirs: str = typer.Option("10000,2000", help="Comma-separated reservoir sizes to compare."),
 ) -> None:
-    """Categoriser held-out accuracy, macro-F1, predict+learn docs/s and peak memory on BANKING77."""
+    """Categorizer held-out accuracy, macro-F1, predict+learn docs/s and peak memory on BANKING77."""
     sizes = [int(size) for size in reservoirs.split(",")]
     rows = categorizer.run(data, [int(seed) for seed in seeds.split(",")], batch_size, sizes)
     path = report.write(
         "categorizer",
-        "Online categoriser on BANKING77 (one pass, 80/20 stratified splits)",
+        "Online categorizer on BANKING77 (one pass, 80/20 stratified splits)",
         rows,
         notes="Targets: held-out accuracy >= 0.90 after one pass; >= 5,000 docs/s predict+learn on one "
         f"core. Mini-batches of {batch_size} (the worker takes up to 256 at a time). docs_per_s includes "

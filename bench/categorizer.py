@@ -1,4 +1,4 @@
-"""Categoriser quality and speed on BANKING77: one pass over a seeded stratified 80/20 split.
+"""Categorizer quality and speed on BANKING77: one pass over a seeded stratified 80/20 split.
 
 Each row streams the training part once through the live pipeline (spaCy tokens, hashed features,
 predict then learn in mini-batches with rehearsal) and scores the held-out part. docs/s counts

@@ -68,14 +68,14 @@ def page_builds(last_day: Any) -> dict[str, Callable[[], object]]:
     def staffing() -> object:
         return figures.staffing_figure(context().warehouse.staffing_gap())
 
-    def categoriser() -> object:
+    def categorizer() -> object:
         w = context().warehouse
         return (
-            figures.categoriser_accuracy_figure(
-                w.categoriser_daily(year), w.categoriser_quality(datetime.now(UTC) - timedelta(days=7))
+            figures.categorizer_accuracy_figure(
+                w.categorizer_daily(year), w.categorizer_quality(datetime.now(UTC) - timedelta(days=7))
             ),
-            figures.confusion_figure(w.categoriser_confusion(year)),
-            figures.categoriser_precision_recall_figure(w.categoriser_categories()),
+            figures.confusion_figure(w.categorizer_confusion(year)),
+            figures.categorizer_precision_recall_figure(w.categorizer_categories()),
         )
 
     return {
@@ -85,7 +85,7 @@ def page_builds(last_day: Any) -> dict[str, Callable[[], object]]:
         "customers": customers,
         "forecast": forecast,
         "staffing": staffing,
-        "categoriser": categoriser,
+        "categorizer": categorizer,
     }
 
 

@@ -1,7 +1,7 @@
 """The full stream pipeline on one worker: sustained throughput and produce-to-row latency.
 
 Workload: a simulated backfill (real ticket texts, agent events, the whole lifecycle) published
-first as a backlog. Throughput: `cxa worker` with every agent on (validate, categorise, learn,
+first as a backlog. Throughput: `cxa worker` with every agent on (validate, categorize, learn,
 floor state, routing, live tables, sink) consuming that backlog, rows per second from its first
 committed row to its last; beside it, in the same run, a plain confluent-kafka consume-then-produce
 passthrough over the same topic.

@@ -8,7 +8,7 @@ skipped (the router would see the same floor); a ticket the router leaves waitin
 simulator's own policy after ``route_timeout_seconds``. Every emitted event is kept in memory and
 the metrics come from them (:mod:`bench.routing_quality`).
 
-The categoriser does not run here: the router is told each ticket's true category with probability
+The categorizer does not run here: the router is told each ticket's true category with probability
 ``category_accuracy`` (confidence drawn from U(0.6, 1.0)), else a random other category (confidence
 from U(0.2, 0.7)), drawn per ticket so every policy sees the same predictions.
 
@@ -383,7 +383,7 @@ def describe(workload: Workload, skill_threshold: float) -> str:
         f"Router rows: every {workload.interval_seconds:g} simulated s with something new, the waiting "
         "tickets and the floor go to stream_processors.routing.route; what it leaves waiting "
         f"{workload.route_timeout_seconds / 3600:g} h falls back to the simulator's least-loaded dispatch "
-        "(timeout_fallback). The categoriser does not run: the router gets the true category with "
+        "(timeout_fallback). The categorizer does not run: the router gets the true category with "
         f"probability {workload.category_accuracy:g} (confidence U(0.6, 1)), else a random other one "
         "(confidence U(0.2, 0.7)). simulator:* rows: the simulator's own dispatch, no router, no "
         "micro-batch delay. "

@@ -11,7 +11,6 @@ from pathlib import Path
 from cxa import db, topics
 from cxa.kafka import topic_lags
 from cxa.settings import KafkaSettings
-from stream_processors.categorize import labels_topic_name, tickets_topic_name
 
 
 def landed_rows(database_url: str) -> int:
@@ -65,14 +64,14 @@ def worker_topics(app_id: str) -> list[str]:
         *topics.SOURCE_TOPICS,
         topics.TICKETS_CATEGORIZED,
         topics.floor_topic(app_id),
-        tickets_topic_name(app_id),
-        labels_topic_name(app_id),
+        topics.categorizer_tickets_topic(app_id),
+        topics.categorizer_labels_topic(app_id),
     ]
 
 
 def wait_caught_up(kafka: KafkaSettings, app_id: str, timeout: float = 600) -> None:
     """Until the worker has committed everything on every topic it reads (not only the sink's rows:
-    the floor and the categoriser may still be working through a backlog). The floor topic also
+    the floor and the categorizer may still be working through a backlog). The floor topic also
     gets a tick a second, which may sit uncommitted for a moment: up to two of those are allowed."""
     deadline = time.monotonic() + timeout
     floor = topics.floor_topic(app_id)

@@ -25,7 +25,7 @@ from dash_app.cli import app as dashboard_app
 from dash_app.cli import dashboard_url
 from producers.cli import app as produce_app
 from producers.cli import replay_file, simulate_app
-from stream_processors.categorizer_cli import app as categorizer_app
+from stream_processors.categorizer.cli import app as categorizer_app
 from stream_processors.cli import worker, worker_group
 from stream_processors.ingest.deadletter_cli import app as deadletter_app
 

@@ -116,7 +116,7 @@ class TicketCreated(TicketEventBase):
 
 
 class TicketCategoryConfirmed(TicketEventBase):
-    """A support agent confirmed the ticket's category (the label the categoriser learns from)."""
+    """A support agent confirmed the ticket's category (the label the categorizer learns from)."""
 
     event_type: Literal["ticket.category_confirmed"] = "ticket.category_confirmed"
     agent_id: EntityId
@@ -206,7 +206,7 @@ ROUTED_ADAPTER: TypeAdapter[TicketRouted] = TypeAdapter(TicketRouted)
 
 
 class CategoryPredicted(TicketEventBase):
-    """The categoriser's answer for a created ticket, published on ``tickets.categorized``.
+    """The categorizer's answer for a created ticket, published on ``tickets.categorized``.
 
     ``category`` is None when the model abstains (confidence below its threshold); ``top`` still
     lists its best guesses. Not a lifecycle event: agents confirm or correct it on ``tickets.events``.

@@ -26,3 +26,14 @@ def floor_topic(app_id: str) -> str:
     funnelled so that one worker (the partition's owner) holds the whole floor and routes globally;
     another takes over when it fails. Faust creates it."""
     return f"{app_id}-floor"
+
+
+def categorizer_tickets_topic(app_id: str) -> str:
+    """The worker app's internal topic of validated ticket events the categorizer reads, packed per
+    batch and per source partition (so a ticket's created and labelled events stay together)."""
+    return f"{app_id}-categorizer-tickets"
+
+
+def categorizer_labels_topic(app_id: str) -> str:
+    """The worker app's internal topic of labelled examples (one partition: one learner)."""
+    return f"{app_id}-categorizer-labels"

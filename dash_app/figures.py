@@ -54,7 +54,7 @@ class FloorNumbers:
     at_risk: str
     agents_online: str
     csat_today: str
-    categoriser_accuracy: str
+    categorizer_accuracy: str
     is_stale: bool
     status: str
 
@@ -72,7 +72,7 @@ def minutes_text(delta: timedelta) -> str:
 
 def floor_numbers(
     summary: pd.DataFrame,
-    categoriser: pd.DataFrame,
+    categorizer: pd.DataFrame,
     hour_forecast: float | None,
     now: datetime,
     stale_after: timedelta,
@@ -90,7 +90,7 @@ def floor_numbers(
     dash = "—"
     oldest = row["oldest_waiting_at"]
     csat_total = int(row["csat_total_today"])
-    accuracy = categoriser["rolling_accuracy"].iloc[0] if len(categoriser) else None
+    accuracy = categorizer["rolling_accuracy"].iloc[0] if len(categorizer) else None
     numbers = FloorNumbers(
         waiting=f"{int(row['waiting']):,}",
         oldest_wait=minutes_text(now - oldest) if oldest is not None and not pd.isna(oldest) else "none",
@@ -99,7 +99,7 @@ def floor_numbers(
         at_risk=f"{int(row['at_risk']):,}",
         agents_online=f"{int(row['agents_online'])} / {int(row['agents_online'] + row['agents_away'])}",
         csat_today=f"{100 * int(row['csat_positive_today']) / csat_total:.0f}%" if csat_total else dash,
-        categoriser_accuracy=f"{100 * accuracy:.0f}%"
+        categorizer_accuracy=f"{100 * accuracy:.0f}%"
         if accuracy is not None and not pd.isna(accuracy)
         else dash,
         is_stale=is_stale,
@@ -347,10 +347,10 @@ def staffing_figure(gap: pd.DataFrame) -> go.Figure:
     return styled(figure, "Agents needed vs scheduled per hour", dark=False)
 
 
-def categoriser_accuracy_figure(daily: pd.DataFrame, quality: pd.DataFrame) -> go.Figure:
+def categorizer_accuracy_figure(daily: pd.DataFrame, quality: pd.DataFrame) -> go.Figure:
     """Daily precision per source (marts) and the live rolling accuracy (live)."""
     if daily.empty and quality.empty:
-        return empty("Categoriser accuracy")
+        return empty("Categorizer accuracy")
     figure = go.Figure()
     for source, part in daily.groupby("source"):
         share = (part["correct"] / part["labelled"].where(part["labelled"] > 0)).round(3)
@@ -366,10 +366,10 @@ def categoriser_accuracy_figure(daily: pd.DataFrame, quality: pd.DataFrame) -> g
             line={"color": GOOD},
         )
     figure.update_layout(yaxis={"range": [0, 1], "title": "share correct"})
-    return styled(figure, "Categoriser accuracy over time", dark=False)
+    return styled(figure, "Categorizer accuracy over time", dark=False)
 
 
-def categoriser_precision_recall_figure(categories: pd.DataFrame) -> go.Figure:
+def categorizer_precision_recall_figure(categories: pd.DataFrame) -> go.Figure:
     """Precision and recall per category from the live monitor: where categories get confused."""
     if categories.empty:
         return empty("Precision and recall per category")

@@ -20,7 +20,7 @@ class TicketFilter:
         clauses = [f"{time_column} >= %s", f"{time_column} < %s"]
         params: list[Any] = [self.start, self.end + timedelta(days=1)]
         if self.categories:
-            clauses.append("coalesce(category, 'uncategorised') = ANY(%s)")
+            clauses.append("coalesce(category, 'uncategorized') = ANY(%s)")
             params.append(list(self.categories))
         if self.channels:
             clauses.append("channel = ANY(%s)")

@@ -31,7 +31,7 @@ PAGES: tuple[PageAccess, ...] = (
     PageAccess("customers", "/customers", "Customers", _ANALYTICS),
     PageAccess("forecast", "/forecast", "Forecast", _ANALYTICS),
     PageAccess("staffing", "/staffing", "Staffing", _SHARED),
-    PageAccess("categoriser", "/categoriser", "Categoriser", _ANALYTICS),
+    PageAccess("categorizer", "/categorizer", "Categorizer", _ANALYTICS),
     PageAccess("admin", "/admin", "Admin", frozenset({Role.ADMIN})),
 )
 _BY_PATH = {page.path: page for page in PAGES}

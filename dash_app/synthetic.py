@@ -40,12 +40,12 @@ DDL = (
         customer_id text, segment text, plan text, region text, tickets_last_30d bigint,
         csat_score double precision, churn_risk_score integer, is_churn_risk boolean,
         lifetime_value double precision)""",
-    """CREATE TABLE IF NOT EXISTS marts.categoriser_performance (
+    """CREATE TABLE IF NOT EXISTS marts.categorizer_performance (
         activity_date date, source text, model_version text, predicted_category text, predictions bigint,
         abstentions bigint, labelled bigint, correct_predictions bigint, corrections bigint)""",
-    """CREATE TABLE IF NOT EXISTS marts.categoriser_confusion (
+    """CREATE TABLE IF NOT EXISTS marts.categorizer_confusion (
         activity_date date, source text, true_category text, predicted_category text, tickets bigint)""",
-    "CREATE INDEX IF NOT EXISTS categoriser_confusion_source_day ON marts.categoriser_confusion"
+    "CREATE INDEX IF NOT EXISTS categorizer_confusion_source_day ON marts.categorizer_confusion"
     " (source, activity_date)",
     """CREATE TABLE IF NOT EXISTS marts.ticket_volume_forecast (
         run_date date, run_at timestamptz, model_version text, method text, queue_type text, queue text,
@@ -147,15 +147,15 @@ def seed_marts(conn: psycopg.Connection, days: int, tickets_per_day: int, end: d
         " FROM marts.ticket_analytics GROUP BY customer_id",
         (datetime.combine(end, datetime.min.time(), UTC),),
     )
-    _seed_categoriser(conn, pd.to_datetime(created).date, category, rng)
+    _seed_categorizer(conn, pd.to_datetime(created).date, category, rng)
     _seed_forecasts(conn, end, rng)
     return n
 
 
-def _seed_categoriser(
+def _seed_categorizer(
     conn: psycopg.Connection, days: np.ndarray, truth: np.ndarray, rng: np.random.Generator
 ) -> None:
-    """Both categoriser marts from one draw per ticket and source, so they agree as dbt's do.
+    """Both categorizer marts from one draw per ticket and source, so they agree as dbt's do.
 
     Every ticket is labelled; the model abstains on 5%; a source is right 88% of the time, and a
     wrong answer is mostly the next category, so the confusion matrix has a visible pattern.
@@ -180,7 +180,7 @@ def _seed_categoriser(
         .rename("tickets")
         .reset_index()
     )
-    _copy(conn, "marts.categoriser_confusion", list(confusion.columns), _python_rows(confusion))
+    _copy(conn, "marts.categorizer_confusion", list(confusion.columns), _python_rows(confusion))
     is_abstained = confusion["predicted_category"] == ABSTAINED
     performance = (
         confusion.assign(
@@ -199,7 +199,7 @@ def _seed_categoriser(
         .reset_index()
     )
     performance["corrections"] = performance["labelled"] - performance["correct_predictions"]
-    _copy(conn, "marts.categoriser_performance", list(performance.columns), _python_rows(performance))
+    _copy(conn, "marts.categorizer_performance", list(performance.columns), _python_rows(performance))
 
 
 def _python_rows(frame: pd.DataFrame) -> Iterable[tuple[Any, ...]]:

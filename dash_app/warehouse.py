@@ -40,7 +40,7 @@ class FloorSnapshot:
     at_risk: pd.DataFrame
     agents: pd.DataFrame
     routing: pd.DataFrame
-    categoriser: pd.DataFrame
+    categorizer: pd.DataFrame
     deadletters: pd.DataFrame
     hour_forecast: float | None
     read_at: datetime
@@ -97,7 +97,7 @@ class Warehouse:
                 (),
                 ["decided_at", "ticket_id", "agent_id", "policy", "score"],
             ),
-            categoriser=self.frame(
+            categorizer=self.frame(
                 "SELECT measured_at, rolling_accuracy, rolling_coverage FROM live.categorizer_quality"
                 " ORDER BY measured_at DESC LIMIT 1",
                 (),
@@ -120,7 +120,7 @@ class Warehouse:
             ["kind", "last_hour", "today"],
         )
 
-    def categoriser_quality(self, since: datetime) -> pd.DataFrame:
+    def categorizer_quality(self, since: datetime) -> pd.DataFrame:
         return self.frame(
             "SELECT measured_at, worker, rolling_accuracy, rolling_coverage, error_rate"
             " FROM live.categorizer_quality WHERE measured_at >= %s ORDER BY measured_at",
@@ -128,7 +128,7 @@ class Warehouse:
             ["measured_at", "worker", "rolling_accuracy", "rolling_coverage", "error_rate"],
         )
 
-    def categoriser_categories(self) -> pd.DataFrame:
+    def categorizer_categories(self) -> pd.DataFrame:
         return self.frame(
             "SELECT category, true_positives, false_positives, false_negatives, precision, recall"
             " FROM live.categorizer_categories ORDER BY category",
@@ -337,19 +337,19 @@ class Warehouse:
             ["period_at", "channel", "agents_required", "forecast_arrivals"],
         )
 
-    def categoriser_daily(self, f: TicketFilter) -> pd.DataFrame:
+    def categorizer_daily(self, f: TicketFilter) -> pd.DataFrame:
         return self.frame(
             "SELECT activity_date, source, sum(labelled)::bigint, sum(correct_predictions)::bigint,"
-            " sum(abstentions)::bigint, sum(predictions)::bigint FROM marts.categoriser_performance"
+            " sum(abstentions)::bigint, sum(predictions)::bigint FROM marts.categorizer_performance"
             " WHERE activity_date BETWEEN %s AND %s GROUP BY 1, 2 ORDER BY 1",
             (f.start, f.end),
             ["day", "source", "labelled", "correct", "abstentions", "predictions"],
         )
 
-    def categoriser_confusion(self, f: TicketFilter, source: str = "model") -> pd.DataFrame:
+    def categorizer_confusion(self, f: TicketFilter, source: str = "model") -> pd.DataFrame:
         """Labelled tickets per true and predicted category in the date range, for one source."""
         return self.frame(
-            "SELECT true_category, predicted_category, sum(tickets)::bigint FROM marts.categoriser_confusion"
+            "SELECT true_category, predicted_category, sum(tickets)::bigint FROM marts.categorizer_confusion"
             " WHERE source = %s AND activity_date BETWEEN %s AND %s GROUP BY 1, 2",
             (source, f.start, f.end),
             ["true_category", "predicted_category", "tickets"],

@@ -1,1 +1,1 @@
-"""Faust stream processing: validate, categorise, route, keep live metrics and sink to Postgres."""
+"""Faust stream processing: validate, categorize, route, keep live metrics and sink to Postgres."""

@@ -5,14 +5,15 @@ from collections.abc import Sequence
 import faust
 
 from cxa import topics
-from stream_processors import categorize, floor_agents
-from stream_processors.batches import pack_within
-from stream_processors.categorizer_store import CategorizerStore, PostgresCategorizerStore
-from stream_processors.floor_store import FloorStore, PostgresFloorStore
+from stream_processors.categorizer import agent as categorize
+from stream_processors.categorizer.store import CategorizerStore, PostgresCategorizerStore
+from stream_processors.floor import agent as floor_agents
+from stream_processors.floor.store import FloorStore, PostgresFloorStore
 from stream_processors.ingest import agent as ingest
 from stream_processors.ingest.deadletters import DeadLetterStore, Outgoing, PostgresDeadLetters
 from stream_processors.ingest.handler import Forward, IngestHandler
 from stream_processors.ingest.sink import EventSink, Landed, Sink
+from stream_processors.packing import pack_within
 from stream_processors.settings import WorkerSettings
 from stream_processors.transport import publisher, use_worker_transport
 
@@ -65,7 +66,7 @@ def create_app(
     floor = raw_topic(app, topics.floor_topic(settings.app_id), partitions=1, internal=True)
     to_categorize = raw_topic(
         app,
-        categorize.tickets_topic_name(settings.app_id),
+        topics.categorizer_tickets_topic(settings.app_id),
         partitions=settings.kafka.partitions,
         internal=True,
     )
@@ -99,7 +100,9 @@ def create_app(
             settings,
             tickets=to_categorize,
             predictions=raw_topic(app, topics.TICKETS_CATEGORIZED),
-            labels=raw_topic(app, categorize.labels_topic_name(settings.app_id), partitions=1, internal=True),
+            labels=raw_topic(
+                app, topics.categorizer_labels_topic(settings.app_id), partitions=1, internal=True
+            ),
             store=categorizer_store or PostgresCategorizerStore(settings.database.url),
         )
     return app
@@ -117,7 +120,7 @@ def _to_floor(floor: faust.TopicT) -> Forward:
 
 
 def _to_categorizer(app: faust.App, topic: faust.TopicT) -> Forward:
-    """The ticket events the categoriser needs, packed per source partition, so that a ticket's
+    """The ticket events the categorizer needs, packed per source partition, so that a ticket's
     created and labelled events (one key, so one partition) meet in one partition, in order."""
     publish = publisher(topic)
 

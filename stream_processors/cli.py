@@ -9,7 +9,7 @@ from stream_processors.settings import WorkerSettings
 def worker(
     log_level: str = typer.Option("info", help="Log level of the worker."),
 ) -> None:
-    """Run the Faust stream worker: validate, sink, categorise, keep the floor and route.
+    """Run the Faust stream worker: validate, sink, categorize, keep the floor and route.
 
     Start more workers with the same CXA_WORKER_APP_ID to scale out (up to one per partition)."""
     from faust.worker import Worker

@@ -44,9 +44,9 @@ class WorkerSettings(BaseSettings):
     web_port: int = Field(default=6066, description="Faust's web server (health, metrics)")
     web_enabled: bool = False
 
-    categorizer_enabled: bool = Field(default=True, description="Run the ticket categoriser's Faust agents")
+    categorizer_enabled: bool = Field(default=True, description="Run the ticket categorizer's Faust agents")
     categorizer_threshold: float = Field(
-        default=0.5, ge=0, le=1, description="Below this confidence the categoriser abstains"
+        default=0.5, ge=0, le=1, description="Below this confidence the categorizer abstains"
     )
     categorizer_batch_size: int = Field(default=256, ge=1)
     categorizer_batch_seconds: float = Field(default=0.05, gt=0)

@@ -20,7 +20,7 @@ TILES = (
     ("risk", "SLA at risk"),
     ("agents", "agents online"),
     ("csat", "CSAT today"),
-    ("accuracy", "categoriser accuracy"),
+    ("accuracy", "categorizer accuracy"),
 )
 DEADLETTER_STYLE = {"fontSize": "20px", "margin": "8px 4px 0"}
 
@@ -107,7 +107,7 @@ def floor_outputs() -> tuple[Any, ...]:
     snapshot = ctx.warehouse.floor()
     numbers = figures.floor_numbers(
         snapshot.summary,
-        snapshot.categoriser,
+        snapshot.categorizer,
         snapshot.hour_forecast,
         snapshot.read_at,
         timedelta(seconds=ctx.settings.stale_seconds),
@@ -120,7 +120,7 @@ def floor_outputs() -> tuple[Any, ...]:
         numbers.at_risk,
         numbers.agents_online,
         numbers.csat_today,
-        numbers.categoriser_accuracy,
+        numbers.categorizer_accuracy,
     )
     if numbers.is_stale:
         queues = figures.empty("Queue depth", "stale: not shown", dark=True)

@@ -1,4 +1,4 @@
--- The confusion matrix counts the tickets categoriser_performance scores: per day and source the
+-- The confusion matrix counts the tickets categorizer_performance scores: per day and source the
 -- same labelled tickets (abstentions aside), and the model's diagonal is its correct predictions.
 with confusion as (
     select
@@ -6,13 +6,13 @@ with confusion as (
         source,
         sum(tickets) filter (where predicted_category <> 'abstained') as labelled,
         sum(tickets) filter (where predicted_category = true_category) as correct
-    from {{ ref('categoriser_confusion') }}
+    from {{ ref('categorizer_confusion') }}
     group by activity_date, source
 ),
 
 performance as (
     select activity_date, source, sum(labelled) as labelled, sum(correct_predictions) as correct
-    from {{ ref('categoriser_performance') }}
+    from {{ ref('categorizer_performance') }}
     group by activity_date, source
 )
 

@@ -7,6 +7,6 @@ select 'customer', customer_id
 from {{ ref('customer_insights') }}
 where csat_score not between 0 and 1 or reopen_rate not between 0 and 1
 union all
-select 'categoriser', categoriser_day_id
-from {{ ref('categoriser_performance') }}
+select 'categorizer', categorizer_day_id
+from {{ ref('categorizer_performance') }}
 where precision not between 0 and 1 or correct_predictions + corrections <> labelled or labelled > predictions

@@ -1,12 +1,12 @@
-"""The ticket categoriser: spaCy text preparation, hashed features and an online River classifier.
+"""The ticket categorizer: spaCy text preparation, hashed features and an online River classifier.
 
 A pure package: no Faust, Kafka or database code; the Faust agents and the CLI are its edges.
 """
 
 from stream_processors.categorizer.checkpoint import CorruptCheckpoint, dump, load, read_header
+from stream_processors.categorizer.classifier import PassiveAggressiveClassifier
 from stream_processors.categorizer.evaluation import EvaluationReport, evaluate, macro_f1, stratified_split
 from stream_processors.categorizer.features import Counts
-from stream_processors.categorizer.model import PassiveAggressiveClassifier
 from stream_processors.categorizer.monitoring import MonitorReport, QualityMonitor
 from stream_processors.categorizer.pending import PendingTickets, Waiting
 from stream_processors.categorizer.pipeline import Categorizer, CategorizerConfig, Prediction

@@ -29,14 +29,14 @@ class CorruptCheckpoint(ValueError):
 
 @dataclass(frozen=True)
 class Snapshot:
-    """A categoriser's state copied out (quick, while it must not change) but not yet encoded."""
+    """A categorizer's state copied out (quick, while it must not change) but not yet encoded."""
 
     header: dict[str, Any]
     arrays: dict[str, npt.NDArray[Any]]
 
 
 def snapshot(categorizer: Categorizer) -> Snapshot:
-    """Copies of everything a checkpoint holds; the categoriser may go on learning meanwhile."""
+    """Copies of everything a checkpoint holds; the categorizer may go on learning meanwhile."""
     weights = categorizer.model.weights
     rows = np.flatnonzero(np.any(weights != 0, axis=1))
     reservoir = categorizer.reservoir
@@ -79,14 +79,14 @@ def encode(state: Snapshot) -> bytes:
 
 
 def dump(categorizer: Categorizer) -> bytes:
-    """The categoriser's state as checkpoint bytes."""
+    """The categorizer's state as checkpoint bytes."""
     return encode(snapshot(categorizer))
 
 
 def read_header(blob: bytes) -> dict[str, Any]:
     """The checked header of a checkpoint (the payload's checksum included)."""
     if not blob.startswith(MAGIC):
-        raise CorruptCheckpoint("not a categoriser checkpoint (bad magic bytes)")
+        raise CorruptCheckpoint("not a categorizer checkpoint (bad magic bytes)")
     start = len(MAGIC) + 8
     size = int.from_bytes(blob[len(MAGIC) : start], "big")
     try:
@@ -102,7 +102,7 @@ def read_header(blob: bytes) -> dict[str, Any]:
 
 
 def load(blob: bytes, preparer: TextPreparer | None = None) -> Categorizer:
-    """A categoriser restored from checkpoint bytes, or :class:`CorruptCheckpoint`."""
+    """A categorizer restored from checkpoint bytes, or :class:`CorruptCheckpoint`."""
     header = read_header(blob)
     start = len(MAGIC) + 8 + int.from_bytes(blob[len(MAGIC) : len(MAGIC) + 8], "big")
     try:

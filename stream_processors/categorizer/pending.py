@@ -8,7 +8,7 @@ from stream_processors.categorizer.features import Counts
 
 @dataclass(frozen=True, slots=True)
 class Waiting:
-    """What was known when the ticket was categorised."""
+    """What was known when the ticket was categorized."""
 
     features: Counts
     predicted: str | None

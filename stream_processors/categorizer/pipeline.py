@@ -1,4 +1,4 @@
-"""The categoriser: spaCy-prepared text, hashed TF-IDF features and the online model, end to end."""
+"""The categorizer: spaCy-prepared text, hashed TF-IDF features and the online model, end to end."""
 
 import time
 from collections.abc import Sequence
@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from stream_processors.categorizer.classifier import PassiveAggressiveClassifier
 from stream_processors.categorizer.features import Counts, DocumentFrequencies, FeatureHasher
-from stream_processors.categorizer.model import PassiveAggressiveClassifier
 from stream_processors.categorizer.reservoir import Reservoir
 from stream_processors.categorizer.text import TextPreparer
 
@@ -27,7 +27,7 @@ class CategorizerConfig:
 
 @dataclass(frozen=True)
 class Prediction:
-    """The categoriser's answer for one text; ``category`` is None when it abstains."""
+    """The categorizer's answer for one text; ``category`` is None when it abstains."""
 
     category: str | None
     confidence: float

@@ -60,7 +60,7 @@ def board(state: FloorState, now: datetime, at_risk_within: timedelta) -> Board:
     waiting = state.waiting(now, reroute_after=timedelta(0))
     queues: dict[tuple[str, str], list[datetime]] = {}
     for ticket in waiting:
-        key = (ticket.category or "uncategorised", ticket.priority.value)
+        key = (ticket.category or "uncategorized", ticket.priority.value)
         queues.setdefault(key, []).append(ticket.created_at)
     at_risk = []
     backlog = 0

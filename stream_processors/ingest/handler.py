@@ -31,7 +31,7 @@ Publish = Callable[[Sequence[Outgoing]], Awaitable[None]]
 """Sends messages to one topic and returns once Kafka has every one of them."""
 
 Forward = Callable[[Sequence[Landed]], Awaitable[None]]
-"""Passes landed events on (to the floor, to the categoriser), returning once Kafka has them."""
+"""Passes landed events on (to the floor, to the categorizer), returning once Kafka has them."""
 
 
 class IngestHandler:

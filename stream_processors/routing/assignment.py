@@ -9,12 +9,12 @@ optimum over *all* eligible pairs in milliseconds.
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from stream_processors.routing.batch import Batch, Pair
+from stream_processors.routing.microbatch import MicroBatch, Pair
 
 _FORBIDDEN = 1e9
 
 
-def assign_optimal(batch: Batch) -> list[Pair]:
+def assign_optimal(batch: MicroBatch) -> list[Pair]:
     ticket_count = len(batch.tickets)
     if ticket_count == 0:
         return []

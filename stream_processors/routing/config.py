@@ -18,7 +18,7 @@ class RoutingConfig:
     """How the router scores, who is eligible, and how long the optimiser may take.
 
     Scores: ``skill_weight`` x skill fit (proficiency in the predicted category, blended towards
-    ``neutral_skill_fit`` as the categoriser's confidence drops), ``priority_weight`` x priority level,
+    ``neutral_skill_fit`` as the categorizer's confidence drops), ``priority_weight`` x priority level,
     ``sla_weight`` x SLA pressure (0 with ``sla_horizon`` or more left, 1 at or past breach),
     ``waiting_weight`` x waiting time over ``wait_horizon`` (capped at 1), ``balance_weight`` x
     (1 - the agent's occupancy today).

@@ -5,8 +5,8 @@ from collections.abc import Sequence
 
 from cxa.events import AgentStatus
 from stream_processors.routing.config import RoutingConfig
-from stream_processors.routing.model import AgentState, WaitingTicket
 from stream_processors.routing.scoring import effective_category
+from stream_processors.routing.types import AgentState, WaitingTicket
 
 
 def ineligibility(

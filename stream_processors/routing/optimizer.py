@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import pulp
 
-from stream_processors.routing.batch import Batch, Pair
 from stream_processors.routing.config import RoutingConfig
+from stream_processors.routing.microbatch import MicroBatch, Pair
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ class Solution:
     variables: int
 
 
-def candidate_pairs(batch: Batch, config: RoutingConfig, greedy: list[Pair]) -> list[tuple[Pair, float]]:
+def candidate_pairs(batch: MicroBatch, config: RoutingConfig, greedy: list[Pair]) -> list[tuple[Pair, float]]:
     """Each ticket's best eligible agents (all with ``candidates_per_ticket=0``) plus the greedy plan."""
     keep = config.candidates_per_ticket or None
     chosen = {t: a for t, a in greedy}
@@ -50,7 +50,7 @@ def candidate_pairs(batch: Batch, config: RoutingConfig, greedy: list[Pair]) -> 
     return candidates
 
 
-def solve_milp(batch: Batch, config: RoutingConfig, started: float, greedy: list[Pair]) -> Solution:
+def solve_milp(batch: MicroBatch, config: RoutingConfig, started: float, greedy: list[Pair]) -> Solution:
     """Solve the batch's model; ``started`` (a ``time.perf_counter()``) is when the decision began."""
     candidates = candidate_pairs(batch, config, greedy)
     if len(candidates) > config.max_pairs:

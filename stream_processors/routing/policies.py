@@ -1,13 +1,13 @@
 """The heuristic policies: greedy by urgency, and the round-robin and least-loaded baselines.
 
-Each takes a :class:`Batch` and returns (ticket index, agent index) pairs, at most one per ticket
+Each takes a :class:`MicroBatch` and returns (ticket index, agent index) pairs, at most one per ticket
 and never more per agent than the batch capacity.
 """
 
-from stream_processors.routing.batch import Batch, Pair
+from stream_processors.routing.microbatch import MicroBatch, Pair
 
 
-def assign_greedy(batch: Batch) -> list[Pair]:
+def assign_greedy(batch: MicroBatch) -> list[Pair]:
     """Most urgent ticket first, each to its best-scoring eligible agent with room left."""
     room = list(batch.capacities)
     pairs: list[Pair] = []
@@ -20,7 +20,7 @@ def assign_greedy(batch: Batch) -> list[Pair]:
     return pairs
 
 
-def assign_round_robin(batch: Batch, turn: int = 0) -> list[Pair]:
+def assign_round_robin(batch: MicroBatch, turn: int = 0) -> list[Pair]:
     """Oldest ticket first, each to the next eligible agent in a fixed rotation (by agent id).
 
     ``turn`` is where the rotation starts, so a caller can carry it from batch to batch.
@@ -43,7 +43,7 @@ def assign_round_robin(batch: Batch, turn: int = 0) -> list[Pair]:
     return pairs
 
 
-def assign_least_loaded(batch: Batch) -> list[Pair]:
+def assign_least_loaded(batch: MicroBatch) -> list[Pair]:
     """Oldest ticket first, each to the eligible agent with the lowest load over capacity."""
     room = list(batch.capacities)
     given = [0] * len(batch.agents)

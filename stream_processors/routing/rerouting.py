@@ -3,7 +3,7 @@
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from stream_processors.routing.model import WaitingTicket
+from stream_processors.routing.types import WaitingTicket
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from stream_processors.routing.assignment import assign_optimal
-from stream_processors.routing.batch import Batch, Pair, build_batch
 from stream_processors.routing.config import RoutingConfig
-from stream_processors.routing.model import AgentState, Decision, Policy, ScoreParts, WaitingTicket
+from stream_processors.routing.microbatch import MicroBatch, Pair, build_batch
 from stream_processors.routing.optimizer import solve_milp
 from stream_processors.routing.policies import assign_greedy, assign_least_loaded, assign_round_robin
 from stream_processors.routing.scoring import effective_category, score_parts
+from stream_processors.routing.types import AgentState, Decision, Policy, ScoreParts, WaitingTicket
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ def route(
 
 
 def _decide(
-    batch: Batch, policy: Policy, config: RoutingConfig, started: float, turn: int
+    batch: MicroBatch, policy: Policy, config: RoutingConfig, started: float, turn: int
 ) -> tuple[Policy, str, list[Pair]]:
     if policy is Policy.OPTIMIZER:
         greedy = assign_greedy(batch)
@@ -67,7 +67,7 @@ def _decide(
 
 
 def _decision(
-    batch: Batch, pair: Pair, used: Policy, detail: str, solver_ms: float, config: RoutingConfig
+    batch: MicroBatch, pair: Pair, used: Policy, detail: str, solver_ms: float, config: RoutingConfig
 ) -> Decision:
     ticket, agent = batch.tickets[pair[0]], batch.agents[pair[1]]
     parts = score_parts(ticket, agent, batch.now, config)

@@ -16,11 +16,11 @@
 from datetime import datetime
 
 from stream_processors.routing.config import RoutingConfig
-from stream_processors.routing.model import AgentState, ScoreParts, WaitingTicket
+from stream_processors.routing.types import AgentState, ScoreParts, WaitingTicket
 
 
 def effective_category(ticket: WaitingTicket, config: RoutingConfig) -> str | None:
-    """The category routing trusts: ``None`` if the categoriser abstained or was too unsure."""
+    """The category routing trusts: ``None`` if the categorizer abstained or was too unsure."""
     if ticket.category is None or ticket.category_confidence < config.min_category_confidence:
         return None
     return ticket.category

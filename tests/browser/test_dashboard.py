@@ -22,7 +22,7 @@ PAGES = {
     "/customers": "#customers-segments .bars",
     "/forecast": "#forecast-chart .scatterlayer",
     "/staffing": "#staffing-chart .scatterlayer",
-    "/categoriser": "#categoriser-confusion .hm image",
+    "/categorizer": "#categorizer-confusion .hm image",
     "/admin": "#admin-audit .dash-spreadsheet",
 }
 
@@ -115,23 +115,23 @@ def test_filter_changes_the_chart_drill_down_and_export(dash_duo, dashboard):
     assert dash_duo.get_logs() == []
 
 
-def test_categoriser_confusion_follows_the_source_and_exports_what_it_shows(dash_duo, dashboard):
+def test_categorizer_confusion_follows_the_source_and_exports_what_it_shows(dash_duo, dashboard):
     dash_duo.start_server(dashboard.app, navigate=False)
     login(dash_duo, "analyst")
-    dash_duo.wait_for_element("#nav-categoriser", timeout=30)
-    dash_duo.wait_for_page(dash_duo.server.url + "/categoriser", timeout=30)
-    dash_duo.wait_for_element("#categoriser-confusion .hm image", timeout=30)
-    dash_duo.wait_for_contains_text("#categoriser-confusion .gtitle", "model predictions", timeout=30)
+    dash_duo.wait_for_element("#nav-categorizer", timeout=30)
+    dash_duo.wait_for_page(dash_duo.server.url + "/categorizer", timeout=30)
+    dash_duo.wait_for_element("#categorizer-confusion .hm image", timeout=30)
+    dash_duo.wait_for_contains_text("#categorizer-confusion .gtitle", "model predictions", timeout=30)
 
-    dash_duo.driver.execute_script("document.getElementById('categoriser-source').scrollIntoView()")
-    screenshot(dash_duo, "categoriser_confusion")
+    dash_duo.driver.execute_script("document.getElementById('categorizer-source').scrollIntoView()")
+    screenshot(dash_duo, "categorizer_confusion")
 
-    dash_duo.find_element("#categoriser-source input[value='first_guess']").click()
-    dash_duo.wait_for_contains_text("#categoriser-confusion .gtitle", "first guesses", timeout=30)
-    dash_duo.find_element("#categoriser-matrix-export").click()
+    dash_duo.find_element("#categorizer-source input[value='first_guess']").click()
+    dash_duo.wait_for_contains_text("#categorizer-confusion .gtitle", "first guesses", timeout=30)
+    dash_duo.find_element("#categorizer-matrix-export").click()
     wait.until(lambda: list(Path(dash_duo.download_path).glob("*.csv")), timeout=30)
     files = list(Path(dash_duo.download_path).glob("*.csv"))
-    assert files[0].name.startswith("categoriser_confusion_first_guess_top20_")
+    assert files[0].name.startswith("categorizer_confusion_first_guess_top20_")
     header, *cells = files[0].read_text().splitlines()
     assert header == "true_category,predicted_category,tickets,share"
     assert cells

@@ -1,4 +1,4 @@
-"""The categoriser in a real worker on the real broker and database: predict, learn, checkpoint."""
+"""The categorizer in a real worker on the real broker and database: predict, learn, checkpoint."""
 
 import uuid
 from datetime import UTC, datetime

@@ -2,7 +2,7 @@
 
 The browser tests and the dashboard benchmark read marts that dash_app.synthetic makes up; this
 test guards against drift between those and the real models. A synthetic history (with the
-stream categoriser's predictions) goes into raw, `dbt build` runs, and every Warehouse read of a
+stream categorizer's predictions) goes into raw, `dbt build` runs, and every Warehouse read of a
 dbt-built mart must return rows, with a value in every column, that the pages' figures can draw;
 the confusion matrix must count exactly the tickets of the history. Forecast and staffing marts
 come from the Python batch steps (Prophet, CBC), too slow for this test: test_nightly_job covers
@@ -89,7 +89,7 @@ def test_every_dashboard_read_of_a_dbt_built_mart_returns_drawable_rows(
         ).fetchall()
         indexes = conn.execute(
             "SELECT indexdef FROM pg_indexes"
-            " WHERE schemaname = 'marts' AND tablename = 'categoriser_confusion'"
+            " WHERE schemaname = 'marts' AND tablename = 'categorizer_confusion'"
         ).fetchall()
     assert [row[0] for row in indexes if "(source, activity_date)" in row[0]]  # the page's date-range reads
     built: dict[str, set[str]] = {}
@@ -103,8 +103,8 @@ def test_every_dashboard_read_of_a_dbt_built_mart_returns_drawable_rows(
         "ticket_volume_hourly",
         "agent_performance_metrics",
         "customer_insights",
-        "categoriser_performance",
-        "categoriser_confusion",
+        "categorizer_performance",
+        "categorizer_confusion",
     }
 
     with ConnectionPool(
@@ -133,9 +133,9 @@ def test_every_dashboard_read_of_a_dbt_built_mart_returns_drawable_rows(
             "churn_risk_customers": warehouse.churn_risk_customers(),
             "actual_volume hourly": warehouse.actual_volume("channel", "chat", "hourly", START),
             "actual_volume daily": warehouse.actual_volume("category", "billing", "daily", START),
-            "categoriser_daily": warehouse.categoriser_daily(everything),
-            "categoriser_confusion model": warehouse.categoriser_confusion(everything, "model"),
-            "categoriser_confusion first_guess": warehouse.categoriser_confusion(everything, "first_guess"),
+            "categorizer_daily": warehouse.categorizer_daily(everything),
+            "categorizer_confusion model": warehouse.categorizer_confusion(everything, "model"),
+            "categorizer_confusion first_guess": warehouse.categorizer_confusion(everything, "first_guess"),
         }
     for name, frame in reads.items():
         assert not frame.empty, name
@@ -147,15 +147,15 @@ def test_every_dashboard_read_of_a_dbt_built_mart_returns_drawable_rows(
     assert 0 < int(reads["volume_daily by team"]["tickets"].sum()) < tickets
     assert set(reads["tickets drilled"]["channel"]) == {"chat"}
     assert set(reads["agent_performance by team"]["team"]) == {team}
-    assert set(reads["categoriser_daily"]["source"]) == {"model", "first_guess"}
+    assert set(reads["categorizer_daily"]["source"]) == {"model", "first_guess"}
 
     # The confusion matrix counts exactly the history's labelled tickets, per source.
     expected = expected_confusion(history)
-    assert as_counter(reads["categoriser_confusion model"]) == expected["model"]
-    assert as_counter(reads["categoriser_confusion first_guess"]) == expected["first_guess"]
+    assert as_counter(reads["categorizer_confusion model"]) == expected["model"]
+    assert as_counter(reads["categorizer_confusion first_guess"]) == expected["first_guess"]
     assert any(predicted == "abstained" for _, predicted in expected["model"])
-    model_daily = reads["categoriser_daily"][reads["categoriser_daily"]["source"] == "model"]
-    matrix = figures.confusion_matrix(reads["categoriser_confusion model"])
+    model_daily = reads["categorizer_daily"][reads["categorizer_daily"]["source"] == "model"]
+    matrix = figures.confusion_matrix(reads["categorizer_confusion model"])
     assert int(model_daily["labelled"].sum()) == int(matrix.counts.drop(columns="abstained").to_numpy().sum())
     assert int(model_daily["correct"].sum()) == sum(matrix.counts.loc[c, c] for c in matrix.counts.index)
 
@@ -165,9 +165,9 @@ def test_every_dashboard_read_of_a_dbt_built_mart_returns_drawable_rows(
         figures.agent_performance_figure(reads["agent_performance"]),
         figures.customer_segment_figure(reads["customer_segments"]),
         figures.forecast_figure(reads["actual_volume daily"], pd.DataFrame(), "billing"),
-        figures.categoriser_accuracy_figure(reads["categoriser_daily"], pd.DataFrame()),
-        figures.confusion_figure(reads["categoriser_confusion model"]),
-        figures.confusion_figure(reads["categoriser_confusion first_guess"], source="first_guess"),
+        figures.categorizer_accuracy_figure(reads["categorizer_daily"], pd.DataFrame()),
+        figures.confusion_figure(reads["categorizer_confusion model"]),
+        figures.confusion_figure(reads["categorizer_confusion first_guess"], source="first_guess"),
     ]
     for figure in drawn:
         assert figure.data, figure.layout.title.text

@@ -177,8 +177,8 @@ def test_dbt_marts_agree_with_the_python_metric_definitions(database_url: str, t
             "SELECT sum(first_replies) FROM marts.agent_performance_metrics"
         ).fetchone()
         hourly = conn.execute("SELECT sum(tickets_created) FROM marts.ticket_volume_hourly").fetchone()
-        categoriser = conn.execute(
-            "SELECT sum(predictions), sum(corrections) FROM marts.categoriser_performance"
+        categorizer = conn.execute(
+            "SELECT sum(predictions), sum(corrections) FROM marts.categorizer_performance"
             " WHERE source = 'first_guess'"
         ).fetchone()
     tickets = list(python_metrics(history.ticket_events).values())
@@ -190,12 +190,12 @@ def test_dbt_marts_agree_with_the_python_metric_definitions(database_url: str, t
     assert first_replies == (sum(t.first_reply_at is not None for t in tickets),)
     assert hourly == (len(tickets),)
     corrected = sum(isinstance(e, metrics.TicketCategoryCorrected) for e in history.ticket_events)
-    assert categoriser is not None
-    assert categoriser[1] == corrected
+    assert categorizer is not None
+    assert categorizer[1] == corrected
     with db.connect(database_url) as conn:
         model = conn.execute(
             "SELECT sum(predictions), sum(abstentions), sum(labelled), sum(correct_predictions)"
-            " FROM marts.categoriser_performance WHERE source = 'model' AND model_version = 'm1'"
+            " FROM marts.categorizer_performance WHERE source = 'model' AND model_version = 'm1'"
         ).fetchone()
     assert model == (3, 1, 2, 1)
 

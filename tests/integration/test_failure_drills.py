@@ -1,7 +1,7 @@
 """Failure drills on a Kafka and a PostgreSQL of the drill's own (it kills them, so they cannot be
 the session's): while tens of thousands of tickets are published, the worker is killed with
 SIGKILL and replaced, PostgreSQL crashes for 20 s, and the broker is killed with SIGKILL and
-restarted. Afterwards every ticket is stored and categorised exactly once, no ticket is routed
+restarted. Afterwards every ticket is stored and categorized exactly once, no ticket is routed
 twice in one round, and the floor is up to date. The hostile drill mixes a corpus of hostile
 messages into the stream: each one lands or is dead-lettered, once, as the kind it deserves, and
 the worker never stops."""
@@ -133,7 +133,7 @@ def _progress(url: str, seed: int, since: int) -> bool:
 
 
 def _uncategorized(url: str) -> tuple[int, int]:
-    """Created tickets without a categorisation, and with more than one."""
+    """Created tickets without a categorization, and with more than one."""
     row = one_row(
         url,
         "SELECT count(*) FILTER (WHERE n = 0), count(*) FILTER (WHERE n > 1) FROM ("
@@ -144,7 +144,7 @@ def _uncategorized(url: str) -> tuple[int, int]:
 
 
 def _diagnosis(stack: DrillStack, group: str) -> str:
-    """Where the uncategorised tickets are, and what the worker's group has not read yet."""
+    """Where the uncategorized tickets are, and what the worker's group has not read yet."""
     with db.connect(stack.database_url) as conn:
         missing = conn.execute(
             "SELECT e.kafka_partition, count(*), min(e.kafka_offset), max(e.kafka_offset),"
@@ -155,7 +155,7 @@ def _diagnosis(stack: DrillStack, group: str) -> str:
         ).fetchall()
     internal = [f"{group}-categorizer-tickets", f"{group}-floor", *topics.SOURCE_TOPICS]
     lags = topic_lags(stack.kafka, group, *internal)
-    return f"uncategorised (partition, count, offsets, ingested): {missing}; lags: {lags}"
+    return f"uncategorized (partition, count, offsets, ingested): {missing}; lags: {lags}"
 
 
 def _floor_caught_up(url: str, since: datetime) -> bool:
@@ -230,7 +230,7 @@ def _run_drill(stack: DrillStack, tmp_path: Path, seed: int, corpus: list[Hostil
             lambda: _landed(url, seed) >= TICKETS, timeout=120, what=f"{TICKETS} tickets in raw ({seed=})"
         )
         try:
-            wait_for(lambda: _uncategorized(url) == (0, 0), timeout=120, what="every ticket categorised")
+            wait_for(lambda: _uncategorized(url) == (0, 0), timeout=120, what="every ticket categorized")
         except AssertionError as exc:
             raise AssertionError(f"{exc}: {_diagnosis(stack, env['CXA_WORKER_APP_ID'])}") from None
         wait_for(lambda: _floor_caught_up(url, restarted_at), timeout=60, what="the floor to catch up")

@@ -1,4 +1,4 @@
-"""The pure categoriser: it learns, grows new categories, abstains, checkpoints and monitors."""
+"""The pure categorizer: it learns, grows new categories, abstains, checkpoints and monitors."""
 
 import csv
 import doctest
@@ -23,9 +23,9 @@ from stream_processors.categorizer import (
     macro_f1,
     stratified_split,
 )
+from stream_processors.categorizer.cli import app as categorizer_app
 from stream_processors.categorizer.features import Counts
 from stream_processors.categorizer.labels import Labelled, decode, encode, encode_within
-from stream_processors.categorizer_cli import app as categorizer_app
 
 BANKING77 = Path(__file__).resolve().parents[3] / "shared" / "data" / "banking77" / "train.csv"
 
@@ -34,7 +34,7 @@ MODULES = [
     "checkpoint",
     "evaluation",
     "features",
-    "model",
+    "classifier",
     "monitoring",
     "pending",
     "pipeline",

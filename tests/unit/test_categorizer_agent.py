@@ -1,4 +1,4 @@
-"""The categoriser's Faust agents under test_context(): no broker, an in-memory store."""
+"""The categorizer's Faust agents under test_context(): no broker, an in-memory store."""
 
 import asyncio
 from collections.abc import Sequence
@@ -10,11 +10,11 @@ import faust
 
 from cxa import events, topics
 from stream_processors.app import create_app
-from stream_processors.batches import pack
-from stream_processors.categorize import LABELS_KEY, labels_topic_name, prediction_id
 from stream_processors.categorizer import Categorizer, MonitorReport, dump, load
+from stream_processors.categorizer.agent import LABELS_KEY, prediction_id
 from stream_processors.categorizer.labels import Labelled, decode, encode
 from stream_processors.ingest.sink import Landed
+from stream_processors.packing import pack
 from stream_processors.settings import WorkerSettings
 
 WHEN = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
@@ -148,7 +148,7 @@ def test_created_tickets_are_categorized_and_labels_forwarded_to_the_learner() -
     assert second.confidence < 0.9
     assert store.predictions == [first, second]
 
-    labels = [s for s in sent if s["topic"] == labels_topic_name("cxa-worker")]
+    labels = [s for s in sent if s["topic"] == topics.categorizer_labels_topic("cxa-worker")]
     assert len(labels) == 1  # one message for the batch's examples
     [example] = decode(labels[0]["value"])  # T9 was never seen: nothing to learn from
     assert (example.ticket_id, example.category, example.predicted) == ("T1", "card", "card")

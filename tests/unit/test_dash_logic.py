@@ -27,7 +27,7 @@ def test_fresh_floor_shows_numbers():
     )
     assert not numbers.is_stale
     assert (numbers.waiting, numbers.oldest_wait, numbers.forecast_hour) == ("12", "1h 15m", "133")
-    assert (numbers.csat_today, numbers.categoriser_accuracy, numbers.agents_online) == (
+    assert (numbers.csat_today, numbers.categorizer_accuracy, numbers.agents_online) == (
         "75%",
         "91%",
         "20 / 24",
@@ -111,7 +111,7 @@ def test_permission_map():
     assert not can_open(Role.MANAGER, "/forecast")
     assert not can_open(Role.ANALYST, "/admin")
     assert not can_open(Role.MANAGER, "/admin/")
-    assert all(can_open(Role.ADMIN, path) for path in ("/", "/admin", "/categoriser"))
+    assert all(can_open(Role.ADMIN, path) for path in ("/", "/admin", "/categorizer"))
     assert home_path(Role.ANALYST) == "/volume"
     assert home_path(Role.MANAGER) == "/"
 

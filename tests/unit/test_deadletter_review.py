@@ -174,6 +174,6 @@ runner = CliRunner()
 
 @pytest.mark.parametrize("command", ["list", "replay"])
 def test_a_bad_since_is_a_usage_error_before_any_connection(command: str) -> None:
-    result = runner.invoke(app, ["deadletter", command, "--since", "last tuesday"])
+    result = runner.invoke(app, ["deadletter", command, "--since", "last tuesday"], env={"COLUMNS": "200"})
     assert result.exit_code == 2
     assert "neither an ISO-8601 time" in result.output

@@ -6,14 +6,17 @@ import importlib
 import pytest
 
 MODULES = [
+    "cxa.deadletters",
+    "cxa.events",
     "cxa.metrics",
     "batch.staffing",
-    "stream_processors.batches",
+    "stream_processors.packing",
+    "stream_processors.ingest.deadletters",
     "stream_processors.routing.scoring",
     "stream_processors.categorizer.evaluation",
     "stream_processors.categorizer.features",
     "stream_processors.categorizer.labels",
-    "stream_processors.categorizer.model",
+    "stream_processors.categorizer.classifier",
     "stream_processors.categorizer.monitoring",
     "stream_processors.categorizer.pending",
     "stream_processors.categorizer.pipeline",

@@ -5,9 +5,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from cxa import events
-from stream_processors.batches import pack
 from stream_processors.floor import FloorState, Tracked, board
-from stream_processors.floor_agents import apply_floor_message
+from stream_processors.floor.agent import apply_floor_message
+from stream_processors.packing import pack
 from stream_processors.routing import Policy, route
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
@@ -137,8 +137,8 @@ def test_the_board_counts_what_the_wall_shows() -> None:
     assert wall.arrivals_last_hour == 5
     assert (wall.csat_positive_today, wall.csat_total_today) == (2, 3)
     assert [(q.category, q.priority, q.waiting) for q in wall.queues] == [
-        ("uncategorised", "normal", 3),
-        ("uncategorised", "urgent", 1),
+        ("uncategorized", "normal", 3),
+        ("uncategorized", "urgent", 1),
     ]
     (risk,) = wall.at_risk  # urgent: 30 minutes to first reply, 24.5 left
     assert risk.ticket_id == "T0"

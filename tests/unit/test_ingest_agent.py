@@ -1,7 +1,7 @@
 """The ingest Faust agent wired by the app, under test_context(): no broker, a fake sink, a mocked send.
 
 The handler's own behaviour is tested directly in test_ingest_handler.py; this checks the wiring:
-what reaches the dead-letter topic, the floor and the categoriser's topic."""
+what reaches the dead-letter topic, the floor and the categorizer's topic."""
 
 import asyncio
 import json
@@ -14,13 +14,12 @@ import faust
 
 from cxa import events, topics
 from stream_processors.app import create_app
-from stream_processors.categorize import tickets_topic_name
 from stream_processors.ingest.sink import Landed
 from stream_processors.settings import WorkerSettings
 
 WHEN = datetime.now(UTC)
 FLOOR = topics.floor_topic(WorkerSettings().app_id)
-TO_CATEGORIZE = tickets_topic_name(WorkerSettings().app_id)
+TO_CATEGORIZE = topics.categorizer_tickets_topic(WorkerSettings().app_id)
 
 
 class RecordingSink:
@@ -117,7 +116,7 @@ def test_valid_events_reach_the_sink_and_bad_ones_the_dead_letter_topic() -> Non
     forwarded = [doc for m in sent if m["topic"] == FLOOR for doc in json.loads(m["value"])]
     assert forwarded == [json.loads(first), json.loads(agent_event)]  # valid events go on to the floor
     to_categorize = [(m["partition"], json.loads(m["value"])) for m in sent if m["topic"] == TO_CATEGORIZE]
-    assert to_categorize == [(0, [json.loads(first)])]  # valid ticket events the categoriser needs
+    assert to_categorize == [(0, [json.loads(first)])]  # valid ticket events the categorizer needs
     letters = [message for message in sent if message["topic"] == topics.DEADLETTER]
     assert [(letter["topic"], letter["key"], letter["value"]) for letter in letters] == [
         (topics.DEADLETTER, b"T2", b"{oops"),

@@ -22,7 +22,7 @@ from stream_processors.routing import (
     score_parts,
 )
 from stream_processors.routing.assignment import assign_optimal
-from stream_processors.routing.batch import build_batch
+from stream_processors.routing.microbatch import build_batch
 
 NOW = datetime(2025, 3, 3, 10, 0, tzinfo=UTC)
 CATEGORIES = ("billing", "shipping", "returns", "technical")

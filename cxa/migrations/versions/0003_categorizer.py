@@ -1,4 +1,4 @@
-"""Categoriser: its predictions in raw; checkpoints and quality monitoring in live.
+"""Categorizer: its predictions in raw; checkpoints and quality monitoring in live.
 
 Revision ID: 0003
 Revises: 0002

@@ -27,9 +27,9 @@ class Policy(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class WaitingTicket:
-    """A categorised ticket waiting for a support agent.
+    """A categorized ticket waiting for a support agent.
 
-    ``category`` is ``None`` when the categoriser abstained; ``category_confidence`` is its
+    ``category`` is ``None`` when the categorizer abstained; ``category_confidence`` is its
     probability for ``category`` (0 when it abstained).
     """
 

@@ -1,4 +1,4 @@
-"""Categoriser monitoring: accuracy over time, where categories are confused, drift alarms."""
+"""Categorizer monitoring: accuracy over time, where categories are confused, drift alarms."""
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,15 +12,15 @@ from dash_app.controls import filter_bar, records, table
 from dash_app.exports import send_csv
 from dash_app.filters import TicketFilter, parse_filter
 
-PATH = "/categoriser"
-dash.register_page(__name__, path=PATH, title="cxa · categoriser", name="Categoriser")
+PATH = "/categorizer"
+dash.register_page(__name__, path=PATH, title="cxa · categorizer", name="Categorizer")
 TOP_CHOICES = (10, 20, 40)
 DEFAULT_TOP = 20
 MATRIX_INPUTS = (
-    ("categoriser-dates", "start_date"),
-    ("categoriser-dates", "end_date"),
-    ("categoriser-source", "value"),
-    ("categoriser-top", "value"),
+    ("categorizer-dates", "start_date"),
+    ("categorizer-dates", "end_date"),
+    ("categorizer-source", "value"),
+    ("categorizer-top", "value"),
 )
 
 
@@ -31,9 +31,9 @@ def layout(**_: Any) -> html.Div:
     options = warehouse.filter_options()
     return html.Div(
         [
-            html.H2("Categoriser monitoring"),
-            filter_bar("categoriser", options, team=False, queues=False),
-            dcc.Graph(id="categoriser-accuracy"),
+            html.H2("Categorizer monitoring"),
+            filter_bar("categorizer", options, team=False, queues=False),
+            dcc.Graph(id="categorizer-accuracy"),
             html.H3("Where categories are confused"),
             html.Div(
                 [
@@ -41,7 +41,7 @@ def layout(**_: Any) -> html.Div:
                         [
                             "Predicted by",
                             dcc.RadioItems(
-                                id="categoriser-source",
+                                id="categorizer-source",
                                 options=figures.SOURCE_LABELS,
                                 value="model",
                                 inline=True,
@@ -52,7 +52,7 @@ def layout(**_: Any) -> html.Div:
                         [
                             "True categories shown",
                             dcc.RadioItems(
-                                id="categoriser-top",
+                                id="categorizer-top",
                                 options=[{"label": f"top {n}", "value": n} for n in TOP_CHOICES],
                                 value=DEFAULT_TOP,
                                 inline=True,
@@ -62,20 +62,20 @@ def layout(**_: Any) -> html.Div:
                     html.Div(
                         [
                             html.Button(
-                                "Export matrix CSV", id="categoriser-matrix-export", className="export"
+                                "Export matrix CSV", id="categorizer-matrix-export", className="export"
                             ),
-                            dcc.Download(id="categoriser-matrix-download"),
+                            dcc.Download(id="categorizer-matrix-download"),
                         ]
                     ),
                 ],
                 className="filters",
             ),
-            dcc.Graph(id="categoriser-confusion"),
+            dcc.Graph(id="categorizer-confusion"),
             html.H3("Drift alarms"),
-            table("categoriser-alarms"),
+            table("categorizer-alarms"),
             dcc.Graph(
-                id="categoriser-categories",
-                figure=figures.categoriser_precision_recall_figure(warehouse.categoriser_categories()),
+                id="categorizer-categories",
+                figure=figures.categorizer_precision_recall_figure(warehouse.categorizer_categories()),
             ),
         ],
         className="page",
@@ -89,48 +89,48 @@ def date_filter(start: str | None, end: str | None) -> TicketFilter:
 
 
 @callback(
-    Output("categoriser-accuracy", "figure"),
-    Output("categoriser-alarms", "data"),
-    Input("categoriser-dates", "start_date"),
-    Input("categoriser-dates", "end_date"),
+    Output("categorizer-accuracy", "figure"),
+    Output("categorizer-alarms", "data"),
+    Input("categorizer-dates", "start_date"),
+    Input("categorizer-dates", "end_date"),
 )
 def update(start: str | None, end: str | None) -> tuple[Any, Any]:
     warehouse = context().warehouse
-    quality = warehouse.categoriser_quality(datetime.now(UTC) - timedelta(days=7))
-    daily = warehouse.categoriser_daily(date_filter(start, end))
-    return figures.categoriser_accuracy_figure(daily, quality), records(warehouse.drift_alarms())
+    quality = warehouse.categorizer_quality(datetime.now(UTC) - timedelta(days=7))
+    daily = warehouse.categorizer_daily(date_filter(start, end))
+    return figures.categorizer_accuracy_figure(daily, quality), records(warehouse.drift_alarms())
 
 
 @callback(
-    Output("categoriser-confusion", "figure"),
+    Output("categorizer-confusion", "figure"),
     *(Input(component, prop) for component, prop in MATRIX_INPUTS),
 )
 def update_confusion(start: str | None, end: str | None, source: str, top: int | None) -> Any:
-    confusion = context().warehouse.categoriser_confusion(date_filter(start, end), source)
+    confusion = context().warehouse.categorizer_confusion(date_filter(start, end), source)
     return figures.confusion_figure(confusion, top or DEFAULT_TOP, source)
 
 
 @callback(
-    Output("categoriser-download", "data"),
-    Input("categoriser-export", "n_clicks"),
-    State("categoriser-dates", "start_date"),
-    State("categoriser-dates", "end_date"),
+    Output("categorizer-download", "data"),
+    Input("categorizer-export", "n_clicks"),
+    State("categorizer-dates", "start_date"),
+    State("categorizer-dates", "end_date"),
     prevent_initial_call=True,
 )
 def export(_: int, start: str | None, end: str | None) -> dict[str, Any]:
     f = date_filter(start, end)
-    return send_csv(context().warehouse.categoriser_daily(f), PATH, f"categoriser_daily_{f.start}_{f.end}")
+    return send_csv(context().warehouse.categorizer_daily(f), PATH, f"categorizer_daily_{f.start}_{f.end}")
 
 
 @callback(
-    Output("categoriser-matrix-download", "data"),
-    Input("categoriser-matrix-export", "n_clicks"),
+    Output("categorizer-matrix-download", "data"),
+    Input("categorizer-matrix-export", "n_clicks"),
     *(State(component, prop) for component, prop in MATRIX_INPUTS),
     prevent_initial_call=True,
 )
 def export_matrix(_: int, start: str | None, end: str | None, source: str, top: int | None) -> dict[str, Any]:
     f = date_filter(start, end)
     top = top or DEFAULT_TOP
-    matrix = figures.confusion_matrix(context().warehouse.categoriser_confusion(f, source), top)
-    name = f"categoriser_confusion_{source}_top{top}_{f.start}_{f.end}"
+    matrix = figures.confusion_matrix(context().warehouse.categorizer_confusion(f, source), top)
+    name = f"categorizer_confusion_{source}_top{top}_{f.start}_{f.end}"
     return send_csv(figures.confusion_cells(matrix), PATH, name)

@@ -7,15 +7,15 @@ from datetime import datetime
 
 from stream_processors.routing.config import RoutingConfig
 from stream_processors.routing.eligibility import batch_capacities
-from stream_processors.routing.model import AgentState, WaitingTicket
 from stream_processors.routing.scoring import balance_part, effective_category, skill_fit, urgency_parts
+from stream_processors.routing.types import AgentState, WaitingTicket
 
 Pair = tuple[int, int]
 """(ticket index, agent index) within a batch."""
 
 
 @dataclass(frozen=True)
-class Batch:
+class MicroBatch:
     """``options[t]`` lists ticket t's eligible agents as (score, agent index), best first."""
 
     tickets: tuple[WaitingTicket, ...]
@@ -55,7 +55,7 @@ def build_batch(
     *,
     use_skills: bool = True,
     fairness: bool = True,
-) -> Batch:
+) -> MicroBatch:
     """Score every eligible (ticket, agent) pair; agents who may take nothing now are left out.
 
     ``use_skills=False`` drops the skill threshold from eligibility and ``fairness=False`` the
@@ -83,7 +83,7 @@ def build_batch(
         ]
         choices.sort(key=lambda choice: (-choice[0], agents[choice[1]].agent_id))
         options.append(tuple(choices))
-    return Batch(
+    return MicroBatch(
         tickets=tuple(tickets),
         agents=tuple(agents),
         capacities=tuple(capacities),

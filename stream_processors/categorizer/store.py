@@ -1,4 +1,4 @@
-"""PostgreSQL I/O of the categoriser: checkpoints, predictions in raw, quality figures in live."""
+"""PostgreSQL I/O of the categorizer: checkpoints, predictions in raw, quality figures in live."""
 
 import json
 from collections.abc import Sequence

@@ -1,13 +1,13 @@
 -- The confusion matrix: labelled tickets per day, source, true category (the one agents settled
--- on) and predicted category. source = 'model': the stream categoriser's first prediction
+-- on) and predicted category. source = 'model': the stream categorizer's first prediction
 -- ('abstained' when it gave none); source = 'first_guess': the category an agent first saw
 -- (label events alone; 'unknown' when a correction does not name the guess). The day is the
--- prediction's (model) or the first label's (first_guess), as in categoriser_performance.
+-- prediction's (model) or the first label's (first_guess), as in categorizer_performance.
 -- Pre-aggregated and indexed for the dashboard's date-range reads.
 {{ config(indexes=[{'columns': ['source', 'activity_date']}]) }}
 
 with tickets as (
-    select * from {{ ref('int_ticket_categorisation') }}
+    select * from {{ ref('int_ticket_categorization') }}
     where true_category is not null
 ),
 

@@ -1,4 +1,4 @@
-"""`cxa categorizer ...`: evaluate the online categoriser on any labelled CSV, split a labelled file."""
+"""`cxa categorizer ...`: evaluate the online categorizer on any labelled CSV, split a labelled file."""
 
 import csv
 import json
@@ -10,7 +10,7 @@ from stream_processors.categorizer import Categorizer, CategorizerConfig, evalua
 from stream_processors.categorizer.evaluation import Example
 
 app = typer.Typer(
-    help="The online ticket categoriser (spaCy + River). The worker runs it live; these commands "
+    help="The online ticket categorizer (spaCy + River). The worker runs it live; these commands "
     "evaluate it offline on labelled files.",
     no_args_is_help=True,
 )

@@ -1,6 +1,6 @@
 """Many validated events in one Kafka message: a JSON array of their original documents.
 
-The worker's internal topics (the floor's and the categoriser's) carry events this way, so a batch
+The worker's internal topics (the floor's and the categorizer's) carry events this way, so a batch
 costs one send and one parse instead of one of each per event.
 """
 

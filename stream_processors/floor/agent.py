@@ -19,9 +19,9 @@ from faust.types import StreamT
 from pydantic import TypeAdapter
 
 from cxa import events
-from stream_processors.batches import pack_within, unpack
 from stream_processors.floor import FloorState, Tracked, board
-from stream_processors.floor_store import FloorStore
+from stream_processors.floor.store import FloorStore
+from stream_processors.packing import pack_within, unpack
 from stream_processors.retrying import retrying
 from stream_processors.routing import Decision, Policy, RoutingConfig, route
 from stream_processors.settings import WorkerSettings

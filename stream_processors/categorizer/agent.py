@@ -1,9 +1,9 @@
-"""Faust agents of the categoriser: ``categorize_tickets`` predicts, ``learn_categories`` learns.
+"""Faust agents of the categorizer: ``categorize_tickets`` predicts, ``learn_categories`` learns.
 
 Input: the ingest agent forwards every validated ticket-created and category-confirmed/corrected
 event, once it is in PostgreSQL, to the app's internal topic ``<app id>-categorizer-tickets``,
 packed per batch and per source partition (events keyed by ticket id, as the contract says, keep
-a ticket's events together and in order). The categoriser thus reads a topic of its own: when it falls
+a ticket's events together and in order). The categorizer thus reads a topic of its own: when it falls
 behind (a burst of tickets, a long learning step), Faust pauses only that topic, and events keep
 landing in PostgreSQL at full speed instead of waiting for the model.
 
@@ -33,7 +33,6 @@ from faust.types import StreamT
 from pydantic import TypeAdapter
 
 from cxa import events
-from stream_processors.batches import unpack
 from stream_processors.categorizer import (
     Categorizer,
     CorruptCheckpoint,
@@ -49,7 +48,8 @@ from stream_processors.categorizer.labels import Labelled
 from stream_processors.categorizer.labels import decode as decode_labels
 from stream_processors.categorizer.labels import encode_within as encode_labels_within
 from stream_processors.categorizer.pipeline import timed_predict
-from stream_processors.categorizer_store import CategorizerStore
+from stream_processors.categorizer.store import CategorizerStore
+from stream_processors.packing import unpack
 from stream_processors.retrying import isolating, retrying
 from stream_processors.settings import WorkerSettings
 
@@ -65,26 +65,16 @@ def prediction_id(created_event_id: uuid.UUID) -> uuid.UUID:
     return uuid.uuid5(_PREDICTION_NAMESPACE, str(created_event_id))
 
 
-def tickets_topic_name(app_id: str) -> str:
-    """The app's internal topic of validated ticket events the categoriser reads (see above)."""
-    return f"{app_id}-categorizer-tickets"
-
-
 def wants(event: events.EventBase) -> bool:
-    """Whether the categoriser needs this validated event: tickets to predict and their labels."""
+    """Whether the categorizer needs this validated event: tickets to predict and their labels."""
     return isinstance(
         event, events.TicketCreated | events.TicketCategoryConfirmed | events.TicketCategoryCorrected
     )
 
 
-def labels_topic_name(app_id: str) -> str:
-    """The app's internal topic of labelled examples (one partition: one learner)."""
-    return f"{app_id}-categorizer-labels"
-
-
 @dataclass
 class ModelState:
-    """The worker's current categoriser and where it stands against the checkpoints."""
+    """The worker's current categorizer and where it stands against the checkpoints."""
 
     categorizer: Categorizer
     checkpoint_id: int = 0
@@ -133,12 +123,12 @@ class CategorizerService:
             try:
                 categorizer = await asyncio.to_thread(load, blob, self._preparer)
             except CorruptCheckpoint as exc:
-                log.error("categoriser checkpoint %d is corrupt and was refused: %s", checkpoint_id, exc)
+                log.error("categorizer checkpoint %d is corrupt and was refused: %s", checkpoint_id, exc)
                 await self.store.reject_checkpoint(checkpoint_id, str(exc))
                 continue
             self._state = ModelState(categorizer, checkpoint_id=checkpoint_id, loaded=True)
             log.info(
-                "loaded categoriser checkpoint %d (%d examples learned, %d categories)",
+                "loaded categorizer checkpoint %d (%d examples learned, %d categories)",
                 checkpoint_id,
                 categorizer.examples_learned,
                 len(categorizer.classes),
@@ -178,7 +168,7 @@ class CategorizerService:
                     state.checkpoint_id = checkpoint_id
                     state.learned_since_checkpoint -= learned  # what it learnt while saving stays counted
                     state.checkpointed_at = time.monotonic()
-        log.info("categoriser checkpoint %d saved (%d bytes, model %s)", checkpoint_id, len(blob), version)
+        log.info("categorizer checkpoint %d saved (%d bytes, model %s)", checkpoint_id, len(blob), version)
 
     async def report_quality(self) -> None:
         async with self.lock:
@@ -189,7 +179,7 @@ class CategorizerService:
         self.monitored_at = time.monotonic()
         for alarm in report.alarms:
             log.warning(
-                "categoriser drift: error rate now %.3f (ADWIN window %d)", alarm.error_rate, alarm.window
+                "categorizer drift: error rate now %.3f (ADWIN window %d)", alarm.error_rate, alarm.window
             )
 
     async def flush(self, *, force: bool) -> None:
@@ -203,13 +193,13 @@ class CategorizerService:
             and (force or now - state.checkpointed_at >= settings.categorizer_checkpoint_seconds)
         ):
             await retrying(
-                self.checkpoint, what="checkpointing the categoriser", max_delay=settings.retry_max_seconds
+                self.checkpoint, what="checkpointing the categorizer", max_delay=settings.retry_max_seconds
             )
         if self.monitor.labelled > self.reported_labelled and (
             force or now - self.monitored_at >= settings.categorizer_checkpoint_seconds / 3
         ):
             await retrying(
-                self.report_quality, what="writing categoriser quality", max_delay=settings.retry_max_seconds
+                self.report_quality, what="writing categorizer quality", max_delay=settings.retry_max_seconds
             )
 
     # -- the work of the agents ----------------------------------------------------------------
@@ -292,7 +282,7 @@ def register(
             await asyncio.gather(*sent)
 
     async def set_aside(event: events.TicketEvent, exc: Exception) -> None:
-        log.error("could not categorise %s %s: %s", event.event_type, event.ticket_id, exc)
+        log.error("could not categorize %s %s: %s", event.event_type, event.ticket_id, exc)
 
     @app.agent(tickets, name="categorize_tickets")
     async def categorize_tickets(stream: StreamT[bytes]) -> None:
@@ -310,7 +300,7 @@ def register(
                 await isolating(
                     parsed[start : start + size],
                     categorize,
-                    what="categorising tickets",
+                    what="categorizing tickets",
                     max_delay=settings.retry_max_seconds,
                     refuse=set_aside,
                 )

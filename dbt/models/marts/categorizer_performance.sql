@@ -1,12 +1,12 @@
--- How well tickets were categorised, per day, source and predicted category.
--- source = 'model': the stream categoriser's first prediction per ticket against the category
+-- How well tickets were categorized, per day, source and predicted category.
+-- source = 'model': the stream categorizer's first prediction per ticket against the category
 --   agents settled on (latest confirmed/corrected); abstentions are counted, not scored.
 -- source = 'first_guess': the category an agent first saw, from label events alone: a
 --   confirmation means the guess held, a correction that it was wrong (previous_category is the
 --   guess). Works even where no model predictions are recorded.
--- Definitions per ticket: int_ticket_categorisation (shared with categoriser_confusion).
+-- Definitions per ticket: int_ticket_categorization (shared with categorizer_confusion).
 with tickets as (
-    select * from {{ ref('int_ticket_categorisation') }}
+    select * from {{ ref('int_ticket_categorization') }}
 ),
 
 scored as (
@@ -41,7 +41,7 @@ scored as (
 
 select
     {{ surrogate_key("activity_date::text || source || model_version", 'predicted_category') }}
-        as categoriser_day_id,
+        as categorizer_day_id,
     activity_date,
     source,
     model_version,

@@ -1,9 +1,9 @@
 -- One row per ticket with a category label or a model prediction: what the ticket truly is and
--- what each source said first. Both categoriser marts read it, so they count the same tickets.
+-- what each source said first. Both categorizer marts read it, so they count the same tickets.
 -- true_category: the category agents settled on (the latest confirmation/correction).
 -- first guess: the category an agent first saw, from label events alone: a confirmation means the
 --   guess held, a correction names the guess as previous_category.
--- prediction: the stream categoriser's first prediction (predicted_category null = abstained).
+-- prediction: the stream categorizer's first prediction (predicted_category null = abstained).
 with label_events as (
     select *
     from {{ ref('stg_ticket_events') }}
