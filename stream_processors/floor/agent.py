@@ -12,6 +12,7 @@ import logging
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any, cast
 
 import faust
@@ -89,7 +90,7 @@ def register(
             sent = [await floor.send(key=FLOOR_KEY, value=packed) for packed in pack_within(batch)]
             await asyncio.gather(*sent)  # in Kafka before the batch is acknowledged
 
-    async def decide_and_publish(state: FloorState, now: datetime) -> None:
+    async def decide_and_publish(state: FloorState, now: datetime) -> list[events.TicketRouted]:
         # The most urgent tickets first, at most a batch's worth: a long queue in an incident must not
         # make one round slower (the rest wait for the next round, a second later).
         waiting = sorted(state.waiting(now, reroute_after), key=lambda t: (t.sla_due_at, t.created_at))
@@ -102,7 +103,7 @@ def register(
         sent = [await routed.send(key=e.ticket_id.encode(), value=events.serialize(e)) for e in routed_events]
         await asyncio.gather(*sent)
         state.mark_routed([event.ticket_id for event in routed_events], now)
-        await store.write_decisions(routed_events)
+        return routed_events
 
     @app.agent(floor, name="run_floor")
     async def run_floor(stream: StreamT[bytes]) -> None:
@@ -138,17 +139,28 @@ def register(
                 state.forget_counters_before(now - timedelta(days=1))
                 pruned_day = f"{now:%Y-%m-%d}"
 
-            async def update(
-                state: FloorState = state, now: datetime = now, newest: datetime | None = last_event_at
-            ) -> None:
-                if newest is not None and now - newest <= catch_up_lag:
-                    await decide_and_publish(state, now)
-                await store.write_board(board(state, now, at_risk_within), newest)
-
-            # The message is acknowledged when this body returns: I/O is retried, and nothing is lost.
-            # A round that fails for good (a bug) is logged and skipped; the next one comes a second later.
+            # The message is acknowledged when this body returns: each step's I/O is retried on its own
+            # (a decision published is written, even if the database fails after Kafka took it), and
+            # nothing is lost. A round that fails for good (a bug) is logged and skipped; the next one
+            # comes a second later.
+            newest = last_event_at
             try:
-                await retrying(update, what="updating the floor", max_delay=settings.retry_max_seconds)
+                if newest is not None and now - newest <= catch_up_lag:
+                    decided = await retrying(
+                        partial(decide_and_publish, state, now),
+                        what="routing",
+                        max_delay=settings.retry_max_seconds,
+                    )
+                    await retrying(
+                        partial(store.write_decisions, decided),
+                        what="writing routing decisions",
+                        max_delay=settings.retry_max_seconds,
+                    )
+                await retrying(
+                    partial(store.write_board, board(state, now, at_risk_within), newest),
+                    what="writing the wall board",
+                    max_delay=settings.retry_max_seconds,
+                )
             except Exception:
                 log.exception("floor round skipped")
             for kept, table in zip(memory, tables, strict=True):
