@@ -20,6 +20,7 @@ from batch.settings import BatchSettings
 from batch.shift_plan import HOURS_PER_WEEK, plan_shifts
 from batch.staffing import Targets, channel_needs
 from cxa import db
+from cxa.marts import ForecastGrain
 
 log = logging.getLogger(__name__)
 
@@ -99,8 +100,8 @@ def forecast_step(database_url: str, settings: BatchSettings, as_of: datetime) -
                     skipped.append(f"{queue_type}:{queue}")
                     continue
                 for grain, series, horizon, grain_config in (
-                    ("hour", recent, settings.forecast_horizon_days * 24, hourly_config),
-                    ("day", daily, settings.forecast_horizon_days, config),
+                    (ForecastGrain.HOUR, recent, settings.forecast_horizon_days * 24, hourly_config),
+                    (ForecastGrain.DAY, daily, settings.forecast_horizon_days, config),
                 ):
                     predicted = forecast(series, horizon, grain_config, method)
                     forecasts += [
@@ -133,7 +134,7 @@ def forecast_step(database_url: str, settings: BatchSettings, as_of: datetime) -
                             version,
                             queue_type,
                             str(queue),
-                            "day",
+                            ForecastGrain.DAY,
                             score.method,
                             report.horizon,
                             score.folds,

@@ -11,6 +11,8 @@ from typing import Any
 import pandas as pd
 import psycopg
 
+from cxa.marts import ForecastGrain
+
 DDL = (
     """
     CREATE TABLE IF NOT EXISTS marts.ticket_volume_forecast (
@@ -179,7 +181,7 @@ def channel_forecast(conn: psycopg.Connection, run_date: date) -> pd.DataFrame:
     """The run's hourly forecast per channel: columns channel, period_at, yhat."""
     rows = conn.execute(
         "SELECT queue, period_at, yhat FROM marts.ticket_volume_forecast"
-        " WHERE run_date = %s AND queue_type = 'channel' AND grain = 'hour' ORDER BY queue, period_at",
-        (run_date,),
+        " WHERE run_date = %s AND queue_type = 'channel' AND grain = %s ORDER BY queue, period_at",
+        (run_date, ForecastGrain.HOUR),
     ).fetchall()
     return pd.DataFrame(rows, columns=["channel", "period_at", "yhat"])

@@ -19,6 +19,7 @@ from typing import Any
 import flask
 
 from cxa import db
+from cxa.marts import ForecastGrain
 from cxa.settings import StackSettings
 from cxa.stack import PostgresCluster
 from cxa.stack.throwaway import free_port
@@ -61,8 +62,10 @@ def page_builds(last_day: Any) -> dict[str, Callable[[], object]]:
 
     def forecast() -> object:
         w = context().warehouse
-        fc = w.forecast("channel", "chat", "daily")
-        actual = w.actual_volume("channel", "chat", "daily", fc["period_at"].min() - timedelta(days=120))
+        fc = w.forecast("channel", "chat", ForecastGrain.DAY)
+        actual = w.actual_volume(
+            "channel", "chat", ForecastGrain.DAY, fc["period_at"].min() - timedelta(days=120)
+        )
         return figures.forecast_figure(actual, fc, "chat"), figures.backtest_figure(w.backtest())
 
     def staffing() -> object:

@@ -5,18 +5,15 @@ import logging
 import os
 import secrets
 import signal
-import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
-from dataclasses import dataclass
 from pathlib import Path
 
 import typer
 
 from batch.cli import app as batch_app
 from cxa import db, events
+from cxa.children import STOP_SIGNALS, ChildProcesses
 from cxa.kafka import ensure_topics, group_lag
 from cxa.settings import DatabaseSettings, KafkaSettings, StackSettings
 from cxa.stack import KafkaBroker, PostgresCluster, StackError
@@ -165,117 +162,7 @@ def _wait_for_worker(group: str, label: str) -> None:
     typer.echo(f"\r{label}: done in {time.monotonic() - started:.0f} s" + " " * 20)
 
 
-_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-
-
-@contextmanager
-def _signals_held() -> Iterator[None]:
-    """Hold Ctrl-C, SIGTERM and SIGHUP until the block ends, then act on the first one that came."""
-    held: list[int] = []
-    previous = {sig: signal.signal(sig, lambda signum, _frame: held.append(signum)) for sig in _STOP_SIGNALS}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, signal.SIG_DFL if handler is None else handler)
-        if held:
-            signal.raise_signal(held[0])
-
-
-def _tell(message: str) -> None:
-    """Say something on stderr, which may be a terminal that has gone (SIGHUP)."""
-    with suppress(OSError):
-        typer.secho(message, fg=typer.colors.YELLOW, err=True)
-
-
-def _group_alive(group: int) -> bool:
-    try:
-        os.killpg(group, 0)
-    except (ProcessLookupError, PermissionError):
-        return False
-    return True
-
-
-def _signal_group(group: int, sig: signal.Signals) -> None:
-    with suppress(ProcessLookupError, PermissionError):
-        os.killpg(group, sig)
-
-
-@dataclass(frozen=True)
-class _DemoChild:
-    process: subprocess.Popen[bytes]
-    command: str
-    stop_signal: signal.Signals
-    grace_seconds: float
-
-
-class _DemoChildren:
-    """The processes `cxa demo` starts, stopped together on the way out, in bounded time.
-
-    Each child leads a process group of its own: stopping it stops whatever it started in turn (dbt
-    under the nightly job), and a Ctrl-C at the terminal reaches the demo alone, which stops them all.
-    """
-
-    def __init__(self) -> None:
-        self._children: list[_DemoChild] = []
-
-    def start(
-        self,
-        args: list[str],
-        *,
-        env: dict[str, str] | None = None,
-        stop_signal: signal.Signals = signal.SIGINT,
-        grace_seconds: float = 10.0,
-    ) -> _DemoChild:
-        """Start a child; ``stop_signal`` (SIGINT: as Ctrl-C would) asks it to stop, and it gets
-        ``grace_seconds`` to do so before it and its group are killed."""
-        with _signals_held():  # a stop signal now would lose a started child before it is recorded
-            process = subprocess.Popen(args, env=env, stdin=subprocess.DEVNULL, process_group=0)
-            child = _DemoChild(process, " ".join(args), stop_signal, grace_seconds)
-            self._children.append(child)
-        return child
-
-    def run(self, args: list[str], *, env: dict[str, str] | None = None, check: bool = True) -> int:
-        """Start a child and wait for its end; its exit code, or CalledProcessError if ``check``."""
-        child = self.start(args, env=env)
-        returncode = child.process.wait()
-        if not _group_alive(child.process.pid):
-            self._children.remove(child)  # its pid is free again: never signal that group later
-        if check and returncode != 0:
-            raise subprocess.CalledProcessError(returncode, args)
-        return returncode
-
-    def stop(self) -> None:
-        """Ask every child group to stop at once, wait for each up to its grace, then kill the rest."""
-        if not self._children:
-            return
-        longest = max(child.grace_seconds for child in self._children)
-        _tell(f"stopping {len(self._children)} processes (at most {longest:g} s)")
-        asked = time.monotonic()
-        for child in reversed(self._children):  # the simulator first, the worker last
-            _signal_group(child.process.pid, child.stop_signal)
-        for child in reversed(self._children):
-            if not self._ended(child, asked + child.grace_seconds):
-                _tell(f"`{child.command}` (pid {child.process.pid}) did not stop: killing it")
-                _signal_group(child.process.pid, signal.SIGKILL)
-                self._ended(child, time.monotonic() + 10)
-        self._children.clear()
-
-    @staticmethod
-    def _ended(child: _DemoChild, deadline: float) -> bool:
-        """Wait until the child and everything in its group have ended; False at ``deadline``."""
-        try:
-            child.process.wait(timeout=max(0.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            return False
-        while _group_alive(child.process.pid):
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(0.1)
-        return True
-
-
-def _demo_credentials(cxa: list[str], children: _DemoChildren) -> tuple[str, dict[str, str]]:
+def _demo_credentials(cxa: list[str], children: ChildProcesses) -> tuple[str, dict[str, str]]:
     """One password for the demo's manager, analyst and admin users, made on first start and kept
     (with the dashboard's session key) in the stack folder, readable by you alone."""
     path = StackSettings().stack_dir / "demo-credentials.json"
@@ -313,7 +200,7 @@ def demo(
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, lambda signum, _frame: sys.exit(128 + signum))
     cxa = [sys.executable, "-m", "cxa"]
-    children = _DemoChildren()
+    children = ChildProcesses()
     try:
         if stack:
             stack_up()
@@ -357,6 +244,6 @@ def demo(
         pass  # Ctrl-C is how the demo ends
     finally:
         # A second Ctrl-C must not cut the stop short (it ends in bounded time anyway).
-        for sig in _STOP_SIGNALS:
+        for sig in STOP_SIGNALS:
             signal.signal(sig, signal.SIG_IGN)
         children.stop()

@@ -14,6 +14,7 @@ import pandas as pd
 import psycopg
 
 from cxa.deadletters import Refusal
+from cxa.marts import ForecastGrain
 from cxa.topics import TICKET_EVENTS
 
 CHANNELS = ("email", "chat", "phone", "web", "social")
@@ -223,7 +224,7 @@ def _seed_forecasts(conn: psycopg.Connection, end: date, rng: np.random.Generato
                         "ensemble",
                         queue_type,
                         queue,
-                        "daily",
+                        ForecastGrain.DAY,
                         at,
                         level,
                         level * 0.8,
@@ -242,7 +243,7 @@ def _seed_forecasts(conn: psycopg.Connection, end: date, rng: np.random.Generato
                         "ensemble",
                         queue_type,
                         queue,
-                        "hourly",
+                        ForecastGrain.HOUR,
                         at,
                         max(level, 0.1),
                         max(level * 0.6, 0.0),
@@ -270,7 +271,7 @@ def _seed_forecasts(conn: psycopg.Connection, end: date, rng: np.random.Generato
             end,
             queue_type,
             queue,
-            "daily",
+            ForecastGrain.DAY,
             method,
             float(rng.uniform(0.08, 0.3)),
             float(rng.uniform(0.5, 1.2)),

@@ -12,6 +12,7 @@ import pandas as pd
 import psycopg
 from psycopg_pool import ConnectionPool
 
+from cxa.marts import ForecastGrain
 from dash_app.filters import DIMENSIONS, TicketFilter
 
 FLOOR_COLUMNS = [
@@ -63,10 +64,10 @@ class Warehouse:
     def floor(self) -> FloorSnapshot:
         now = self.frame("SELECT now()", (), ["now"])["now"].iloc[0]
         forecast = self.frame(
-            "SELECT sum(yhat) FROM marts.ticket_volume_forecast WHERE grain = 'hourly'"
+            "SELECT sum(yhat) FROM marts.ticket_volume_forecast WHERE grain = %s"
             " AND queue_type = 'channel' AND period_at = date_trunc('hour', now())"
             " AND run_date = (SELECT max(run_date) FROM marts.ticket_volume_forecast)",
-            (),
+            (ForecastGrain.HOUR,),
             ["yhat"],
         )
         value = forecast["yhat"].iloc[0] if len(forecast) else None
@@ -288,7 +289,7 @@ class Warehouse:
             ["queue_type", "queue"],
         )
 
-    def forecast(self, queue_type: str, queue: str, grain: str) -> pd.DataFrame:
+    def forecast(self, queue_type: str, queue: str, grain: ForecastGrain) -> pd.DataFrame:
         return self.frame(
             "SELECT period_at, yhat, yhat_lower, yhat_upper FROM marts.ticket_volume_forecast"
             " WHERE run_date = (SELECT max(run_date) FROM marts.ticket_volume_forecast)"
@@ -297,11 +298,13 @@ class Warehouse:
             ["period_at", "yhat", "yhat_lower", "yhat_upper"],
         )
 
-    def actual_volume(self, queue_type: str, queue: str, grain: str, since: datetime) -> pd.DataFrame:
+    def actual_volume(
+        self, queue_type: str, queue: str, grain: ForecastGrain, since: datetime
+    ) -> pd.DataFrame:
         column = "channel" if queue_type == "channel" else "category"
         bucket = (
             "hour_at"
-            if grain == "hourly"
+            if grain is ForecastGrain.HOUR
             else "date_trunc('day', hour_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"
         )
         return self.frame(

@@ -7,6 +7,7 @@ import dash
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
+from cxa.marts import ForecastGrain
 from dash_app import figures
 from dash_app.access import context, forbidden_layout, is_allowed
 from dash_app.controls import records, table
@@ -14,7 +15,7 @@ from dash_app.exports import send_csv
 
 PATH = "/forecast"
 dash.register_page(__name__, path=PATH, title="cxa · forecast", name="Forecast")
-HISTORY = {"hourly": timedelta(days=14), "daily": timedelta(days=120)}
+HISTORY = {ForecastGrain.HOUR: timedelta(days=14), ForecastGrain.DAY: timedelta(days=120)}
 
 
 def layout(**_: Any) -> html.Div:
@@ -47,7 +48,13 @@ def layout(**_: Any) -> html.Div:
                         [
                             "Grain",
                             dcc.RadioItems(
-                                id="forecast-grain", options=["hourly", "daily"], value="daily", inline=True
+                                id="forecast-grain",
+                                options=[
+                                    {"label": "hourly", "value": ForecastGrain.HOUR.value},
+                                    {"label": "daily", "value": ForecastGrain.DAY.value},
+                                ],
+                                value=ForecastGrain.DAY.value,
+                                inline=True,
                             ),
                         ]
                     ),
@@ -69,13 +76,15 @@ def layout(**_: Any) -> html.Div:
 
 
 def series(queue: str | None, grain: str) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """``grain`` is the radio's value (a :class:`ForecastGrain`)."""
     if not queue:
         return pd.DataFrame(columns=["period_at", "actual"]), pd.DataFrame(), "no forecast yet"
     queue_type, name = queue.split(":", 1)
     warehouse = context().warehouse
-    forecast = warehouse.forecast(queue_type, name, grain)
+    chosen = ForecastGrain(grain)
+    forecast = warehouse.forecast(queue_type, name, chosen)
     start = forecast["period_at"].min() if len(forecast) else pd.Timestamp.now(tz="UTC")
-    actual = warehouse.actual_volume(queue_type, name, grain, start - HISTORY[grain])
+    actual = warehouse.actual_volume(queue_type, name, chosen, start - HISTORY[chosen])
     return actual, forecast, name
 
 

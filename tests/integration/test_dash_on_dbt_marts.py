@@ -24,6 +24,7 @@ from batch.settings import BatchSettings
 from batch.synthetic import CATEGORIES, History, generate_history, generate_predictions
 from cxa import db
 from cxa.events import Channel, TicketCategoryConfirmed, TicketCategoryCorrected
+from cxa.marts import ForecastGrain
 from dash_app import figures
 from dash_app.filters import TicketFilter
 from dash_app.synthetic import DDL
@@ -131,8 +132,8 @@ def test_every_dashboard_read_of_a_dbt_built_mart_returns_drawable_rows(
             "agent_performance by team": warehouse.agent_performance(by_team),
             "customer_segments": warehouse.customer_segments(),
             "churn_risk_customers": warehouse.churn_risk_customers(),
-            "actual_volume hourly": warehouse.actual_volume("channel", "chat", "hourly", START),
-            "actual_volume daily": warehouse.actual_volume("category", "billing", "daily", START),
+            "actual_volume hourly": warehouse.actual_volume("channel", "chat", ForecastGrain.HOUR, START),
+            "actual_volume daily": warehouse.actual_volume("category", "billing", ForecastGrain.DAY, START),
             "categorizer_daily": warehouse.categorizer_daily(everything),
             "categorizer_confusion model": warehouse.categorizer_confusion(everything, "model"),
             "categorizer_confusion first_guess": warehouse.categorizer_confusion(everything, "first_guess"),

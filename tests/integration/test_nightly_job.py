@@ -3,14 +3,17 @@
 import os
 import subprocess
 import sys
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from psycopg_pool import ConnectionPool
 
 from batch.raw_loader import load_history
 from batch.synthetic import generate_history
 from cxa import db
+from cxa.marts import ForecastGrain
+from dash_app.warehouse import Warehouse
 
 pytestmark = pytest.mark.integration
 
@@ -109,6 +112,18 @@ def test_nightly_builds_marts_forecasts_and_staffing_and_is_safe_to_rerun(
     }
     assert uncovered == (0,)
     assert gap == (True, 168)
+
+    # The dashboard reads what the nightly job wrote, at both grains (one spelling of the grain).
+    with ConnectionPool(database_url, min_size=1, max_size=1, open=True) as pool:
+        warehouse = Warehouse(pool)
+        hourly = warehouse.forecast("channel", "chat", ForecastGrain.HOUR)
+        daily = warehouse.forecast("channel", "chat", ForecastGrain.DAY)
+        actual = warehouse.actual_volume(
+            "channel", "chat", ForecastGrain.DAY, datetime(2026, 1, 1, tzinfo=UTC)
+        )
+    assert (len(hourly), len(daily)) == (14 * 24, 14)
+    assert hourly["yhat"].sum() == pytest.approx(daily["yhat"].sum(), rel=0.25)
+    assert len(actual) == 70
 
     before = counts(database_url)
     again = nightly(database_url, tmp_path)
