@@ -7,7 +7,6 @@ from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from psycopg_pool import AsyncConnectionPool
-from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -23,10 +22,6 @@ def libpq_url(url: str) -> str:
     """The URL in the plain ``postgresql://`` form that psycopg and libpq take."""
     parsed = make_url(url)
     return parsed.set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-def create_db_engine(url: str) -> Engine:
-    return create_engine(sqlalchemy_url(url), pool_pre_ping=True)
 
 
 def connect(url: str, **kwargs: object) -> psycopg.Connection:

@@ -48,7 +48,6 @@ from cxa.events import (
 )
 
 RUNNING_STATUSES = frozenset({TicketStatus.OPEN})
-PAUSED_STATUSES = frozenset({TicketStatus.PENDING, TicketStatus.ON_HOLD})
 RESOLVED_STATUSES = frozenset({TicketStatus.SOLVED, TicketStatus.CLOSED})
 CLOCK_HORIZON = timedelta(days=60)
 BUSINESS_DAYS = frozenset({1, 2, 3, 4, 5})  # ISO weekdays

@@ -1,6 +1,5 @@
 """The dashboard's app factory: Flask login and the guard on every route, then the Dash pages."""
 
-import json
 import logging
 import secrets
 from datetime import UTC, datetime, timedelta
@@ -185,10 +184,3 @@ def logout() -> Response:
         context().accounts.audit(user.username, "logout", client_ip())
     flask.session.clear()
     return flask.redirect(flask.url_for("login"))
-
-
-def page_view_payload(path: str) -> str:
-    """The body Dash's router sends for a page (used by the benchmark to time page loads)."""
-    return json.dumps(
-        {"output": "_pages_content.children", "inputs": [{"property": "pathname", "value": path}]}
-    )

@@ -8,24 +8,20 @@ assignment policies.
 
 from stream_processors.routing.config import RoutingConfig
 from stream_processors.routing.eligibility import batch_capacities, ineligibility, is_eligible
-from stream_processors.routing.rerouting import Assignment, Requeued, requeue_unstarted
 from stream_processors.routing.router import route
 from stream_processors.routing.scoring import score_parts
 from stream_processors.routing.types import AgentState, Decision, Policy, ScoreParts, WaitingTicket
 
 __all__ = [
     "AgentState",
-    "Assignment",
     "Decision",
     "Policy",
-    "Requeued",
     "RoutingConfig",
     "ScoreParts",
     "WaitingTicket",
     "batch_capacities",
     "ineligibility",
     "is_eligible",
-    "requeue_unstarted",
     "route",
     "score_parts",
 ]

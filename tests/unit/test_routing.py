@@ -10,14 +10,12 @@ import pytest
 from cxa.events import AgentStatus, Channel, Priority
 from stream_processors.routing import (
     AgentState,
-    Assignment,
     Policy,
     RoutingConfig,
     WaitingTicket,
     batch_capacities,
     ineligibility,
     is_eligible,
-    requeue_unstarted,
     route,
     score_parts,
 )
@@ -343,31 +341,6 @@ def test_nothing_to_route():
 
 
 # Re-routing
-
-
-def test_unstarted_tickets_of_an_agent_gone_offline_wait_again_and_go_elsewhere():
-    waiting = [ticket("t-new")]
-    taken = ticket("t-taken", priority=Priority.HIGH, waited=timedelta(minutes=20))
-    assignments = [
-        Assignment(taken, "leaver"),
-        Assignment(ticket("t-started"), "leaver", is_started=True),
-        Assignment(ticket("t-other"), "stayer"),
-    ]
-    requeued = requeue_unstarted(waiting, assignments, ["leaver"])
-    assert [t.ticket_id for t in requeued.waiting] == ["t-new", "t-taken"]
-    assert requeued.returned == ("t-taken",)
-    assert [a.ticket.ticket_id for a in requeued.kept] == ["t-started", "t-other"]
-    assert requeued.waiting[1].created_at == taken.created_at
-
-    floor = [agent("leaver", status=AgentStatus.OFFLINE), agent("stayer", capacity=5, load=1)]
-    decisions = route(requeued.waiting, floor, NOW)
-    assert {(d.ticket_id, d.agent_id) for d in decisions} == {("t-new", "stayer"), ("t-taken", "stayer")}
-
-
-def test_requeue_does_not_duplicate_a_ticket_already_waiting():
-    waiting = [ticket("t1")]
-    requeued = requeue_unstarted(waiting, [Assignment(ticket("t1"), "gone")], {"gone"})
-    assert [t.ticket_id for t in requeued.waiting] == ["t1"]
 
 
 def test_fair_cap_is_at_least_one_and_scales_with_the_batch():
