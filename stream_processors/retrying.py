@@ -14,6 +14,7 @@ from typing import TypeVar
 
 import psycopg
 from aiokafka import errors as kafka_errors
+from faust.exceptions import ProducerSendError
 
 from cxa.deadletters import Refusal
 
@@ -32,20 +33,30 @@ _TRANSIENT_KAFKA = (
 )
 
 
+def _cause(exc: BaseException) -> BaseException:
+    """The Kafka error inside Faust's wrapper of what ``send`` raised."""
+    if isinstance(exc, ProducerSendError) and exc.__cause__ is not None:
+        return exc.__cause__
+    return exc
+
+
 def is_transient(exc: BaseException) -> bool:
     """Whether ``exc`` may go away by itself (retry) rather than recur for the same input (isolate)."""
+    exc = _cause(exc)
+    if isinstance(exc, psycopg.DataError) and exc.sqlstate is None:
+        return False  # refused on the client side (a value libpq cannot send): the same every time
     if isinstance(exc, psycopg.Error):
         # Connection failures carry no SQLSTATE; a missing table or a permission is an operator's
         # fix for every event alike, never a reason to dead-letter the one at hand.
         return not (exc.sqlstate or "").startswith(_ROW_SQLSTATE_CLASSES)
     if isinstance(exc, kafka_errors.KafkaError):
         return bool(exc.retriable) or isinstance(exc, _TRANSIENT_KAFKA)
-    return isinstance(exc, OSError | TimeoutError)
+    return isinstance(exc, OSError)  # TimeoutError and ConnectionError included
 
 
 def refusal_of(exc: BaseException) -> Refusal:
     """The dead letter's kind for an event that fails permanently with ``exc``."""
-    if isinstance(exc, psycopg.Error | kafka_errors.KafkaError):
+    if isinstance(_cause(exc), psycopg.Error | kafka_errors.KafkaError):
         return Refusal.STORE_REFUSED
     return Refusal.HANDLER_ERROR
 

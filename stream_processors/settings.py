@@ -11,6 +11,9 @@ from cxa import events
 from cxa.settings import DatabaseSettings, KafkaSettings
 from stream_processors.ingest.validation import Limits
 
+MAX_CLOCK_SKEW_SECONDS = 100 * 365 * 86400
+"""A century: beyond it "now + skew" leaves the calendar's range for no use."""
+
 
 class WorkerSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", env_prefix="CXA_WORKER_")
@@ -31,11 +34,13 @@ class WorkerSettings(BaseSettings):
     max_clock_skew_seconds: float = Field(
         default=events.MAX_AHEAD.total_seconds(),
         ge=0,
+        le=MAX_CLOCK_SKEW_SECONDS,
         description="Events dated further ahead of the worker's clock are dead-lettered (clock_skew)",
     )
     deadletter_max_bytes: int = Field(
         default=512 * 1024,
         ge=1024,
+        le=900 * 1024,  # with headers and key, under the producer's request limit (1,000,000 bytes)
         description="A dead letter's value is cut to this (below the broker's message.max.bytes)",
     )
     session_timeout_seconds: float = Field(

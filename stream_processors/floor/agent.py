@@ -90,7 +90,7 @@ def register(
             sent = [await floor.send(key=FLOOR_KEY, value=packed) for packed in pack_within(batch)]
             await asyncio.gather(*sent)  # in Kafka before the batch is acknowledged
 
-    async def decide_and_publish(state: FloorState, now: datetime) -> list[events.TicketRouted]:
+    async def decide(state: FloorState, now: datetime) -> list[events.TicketRouted]:
         # The most urgent tickets first, at most a batch's worth: a long queue in an incident must not
         # make one round slower (the rest wait for the next round, a second later).
         waiting = sorted(state.waiting(now, reroute_after), key=lambda t: (t.sla_due_at, t.created_at))
@@ -99,11 +99,11 @@ def register(
         decisions = await asyncio.get_running_loop().run_in_executor(
             None, route, batch, state.agent_states(now), now, policy, config
         )
-        routed_events = [routed_event(decision) for decision in decisions]
-        sent = [await routed.send(key=e.ticket_id.encode(), value=events.serialize(e)) for e in routed_events]
+        return [routed_event(decision) for decision in decisions]
+
+    async def publish(decided: list[events.TicketRouted]) -> None:
+        sent = [await routed.send(key=e.ticket_id.encode(), value=events.serialize(e)) for e in decided]
         await asyncio.gather(*sent)
-        state.mark_routed([event.ticket_id for event in routed_events], now)
-        return routed_events
 
     @app.agent(floor, name="run_floor")
     async def run_floor(stream: StreamT[bytes]) -> None:
@@ -146,11 +146,14 @@ def register(
             newest = last_event_at
             try:
                 if newest is not None and now - newest <= catch_up_lag:
-                    decided = await retrying(
-                        partial(decide_and_publish, state, now),
-                        what="routing",
+                    # Decided once: a retry publishes the same decisions (same ids), never new ones.
+                    decided = await decide(state, now)
+                    await retrying(
+                        partial(publish, decided),
+                        what="publishing routing decisions",
                         max_delay=settings.retry_max_seconds,
                     )
+                    state.mark_routed([event.ticket_id for event in decided], now)
                     await retrying(
                         partial(store.write_decisions, decided),
                         what="writing routing decisions",

@@ -21,11 +21,16 @@ def register(
         async for batch in cast(Stream[bytes], stream).take_events(
             settings.sink_batch_size, within=settings.sink_batch_seconds
         ):
-            await handler.handle(
-                [
-                    Source(
-                        e.message.topic, e.message.partition, e.message.offset, e.message.key, e.message.value
-                    )
-                    for e in batch
-                ]
-            )
+            sources = [
+                Source(e.message.topic, e.message.partition, e.message.offset, e.message.key, e.message.value)
+                for e in batch
+            ]
+            try:
+                await handler.handle(sources)
+            except BaseException:
+                # Stopped mid-batch (SIGTERM cancels the agent): take_events acks the batch on its
+                # way out, which would commit offsets of messages that never landed. Marked as
+                # acknowledged already, they are not recorded, so they are redelivered instead.
+                for event in batch:
+                    event.message.acked = True
+                raise

@@ -70,7 +70,10 @@ def deadletter_message(letter: DeadLetter, max_value_bytes: int) -> Outgoing:
         (deadletters.AT_HEADER, letter.at.isoformat().encode()),
     ]
     value = source.value
-    if value is not None and len(value) > max_value_bytes:
+    if value is None:  # Kafka takes no record without key and value: keep it empty, and say so
+        headers.append((deadletters.NULL_VALUE_HEADER, b"1"))
+        value = b""
+    elif len(value) > max_value_bytes:
         headers.append((deadletters.TRUNCATED_HEADER, str(len(value)).encode()))
         value = value[:max_value_bytes]
     key = source.key

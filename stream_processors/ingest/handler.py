@@ -92,8 +92,8 @@ class IngestHandler:
             )
             conflicting = {id(item) for item in conflicts}
             stored = [item for item in stored if id(item) not in conflicting]
-        for forward in self.forwards:
-            await self._isolating(stored, forward, "forwarding")
+        for forward in self.forwards:  # what one forward refused (and dead-lettered) goes no further
+            stored = await self._isolating(stored, forward, "forwarding")
 
     async def deadletter(self, letters: Sequence[DeadLetter]) -> None:
         """Publish and record dead letters, each step retried on its own so that neither repeats."""

@@ -10,7 +10,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from cxa import db
+from confluent_kafka import Consumer, TopicPartition
+
+from cxa import db, topics
 from cxa.stack import KafkaBroker
 from cxa.stack.kafka import HOST
 from cxa.stack.waiting import port_is_open
@@ -71,3 +73,19 @@ def kill_broker(broker: KafkaBroker) -> None:
         timeout=30,
         what="the killed broker to be gone",
     )
+
+
+def start_at_the_end(bootstrap: str, group: str) -> None:
+    """Commit the consumer group's offsets at the end of the source topics, so that its worker reads
+    only this test's events, not what other tests left on the shared broker ."""
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False})
+    try:
+        metadata = consumer.list_topics(timeout=10).topics
+        ends = [
+            TopicPartition(topic, p, consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1])
+            for topic in topics.SOURCE_TOPICS
+            for p in metadata[topic].partitions
+        ]
+        consumer.commit(offsets=ends, asynchronous=False)
+    finally:
+        consumer.close()

@@ -25,7 +25,7 @@ from cxa.kafka import group_lag
 from cxa.settings import KafkaSettings
 from dash_app.warehouse import Warehouse
 from producers.publisher import Publisher
-from tests.integration.processes import one_row, wait_for, worker
+from tests.integration.processes import one_row, start_at_the_end, wait_for, worker
 
 pytestmark = pytest.mark.integration
 
@@ -251,23 +251,6 @@ def test_list_and_replay_choose_show_and_mark_dead_letters(
     assert f"refused: {topic}[7]@14" in refused.stderr
     assert "replayed 0, skipped 4 (3 already replayed, 1 truncated), failed 1" in refused.stdout
     assert replayed_at(database_url, topic, 7, 14) is None
-
-
-def start_at_the_end(bootstrap: str, group: str) -> None:
-    """Commit the consumer group's offsets at the end of the source topics, so that its worker reads
-    only this test's events, not what other tests left on the shared broker (which would otherwise
-    be dead-lettered, and replayed, in this test's database too)."""
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False})
-    try:
-        metadata = consumer.list_topics(timeout=10).topics
-        ends = [
-            TopicPartition(topic, p, consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1])
-            for topic in topics.SOURCE_TOPICS
-            for p in metadata[topic].partitions
-        ]
-        consumer.commit(offsets=ends, asynchronous=False)
-    finally:
-        consumer.close()
 
 
 def ticket(ticket_id: str, body: str) -> events.TicketCreated:

@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
+from aiokafka import errors as kafka_errors
+from faust.exceptions import ProducerSendError
 
 from cxa import deadletters, events, topics
 from cxa.deadletters import Refusal
@@ -15,6 +17,7 @@ from stream_processors.ingest.deadletters import DeadLetter, Outgoing, Source
 from stream_processors.ingest.handler import IngestHandler
 from stream_processors.ingest.sink import Landed
 from stream_processors.ingest.validation import Limits
+from stream_processors.retrying import is_transient, refusal_of
 
 NOW = datetime.now(UTC)
 
@@ -219,3 +222,55 @@ def test_times_outside_the_clock_skew_are_refused(moment: Callable[[], datetime]
     )
     assert [letter.kind for letter in recorder.recorded] == [Refusal.CLOCK_SKEW]
     assert [item.event.key for item in sink.rows.values()] == ["T2"]
+
+
+class KafkaLikeRecorder(Recorder):
+    """Refuses what aiokafka refuses: a record with neither key nor value."""
+
+    async def publish(self, messages: Sequence[Outgoing]) -> None:
+        assert all(m.key is not None or m.value is not None for m in messages), "need key or value"
+        await super().publish(messages)
+
+
+def test_a_tombstone_without_a_key_is_dead_lettered_with_an_empty_value() -> None:
+    sink, recorder = FakeSink(), KafkaLikeRecorder()
+    _run(_handler(sink, recorder), _messages((topics.TICKET_EVENTS, None, None)))
+    (message,) = recorder.published
+    assert (message.key, message.value) == (None, b"")
+    assert dict(message.headers)[deadletters.NULL_VALUE_HEADER] == b"1"
+    assert [letter.kind for letter in recorder.recorded] == [Refusal.NO_VALUE]
+
+
+def test_what_one_forward_refuses_goes_no_further_and_is_dead_lettered_once() -> None:
+    sink, recorder = FakeSink(), Recorder()
+    later: list[list[Landed]] = []
+
+    async def refuses_t2(landed: Sequence[Landed]) -> None:
+        if any(item.event.key == "T2" for item in landed):
+            raise TypeError("a bug for T2")
+
+    async def next_forward(landed: Sequence[Landed]) -> None:
+        later.append(list(landed))
+
+    handler = _handler(sink, recorder)
+    handler.forwards = [refuses_t2, next_forward]
+    _run(handler, _messages(*[(topics.TICKET_EVENTS, f"T{n}".encode(), _ticket(f"T{n}")) for n in range(4)]))
+    assert [letter.kind for letter in recorder.recorded] == [Refusal.HANDLER_ERROR]
+    assert len(recorder.published) == 1
+    assert [item.event.key for batch in later for item in batch] == ["T0", "T1", "T3"]
+
+
+def test_faust_wrapped_kafka_errors_are_classified_by_their_cause() -> None:
+    def wrapped(error: Exception) -> ProducerSendError:
+        try:
+            raise ProducerSendError(f"Error while sending: {error!r}") from error
+        except ProducerSendError as exc:
+            return exc
+
+    assert is_transient(wrapped(kafka_errors.KafkaTimeoutError()))
+    assert not is_transient(wrapped(kafka_errors.MessageSizeTooLargeError()))
+    assert refusal_of(wrapped(kafka_errors.MessageSizeTooLargeError())) is Refusal.STORE_REFUSED
+    assert not is_transient(psycopg.DataError("PostgreSQL text fields cannot contain NUL (0x00) bytes"))
+    assert is_transient(psycopg.OperationalError("connection refused"))
+    assert not is_transient(Refused("unsupported Unicode escape sequence"))
+    assert refusal_of(TypeError("a bug")) is Refusal.HANDLER_ERROR
