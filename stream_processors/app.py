@@ -50,10 +50,13 @@ def create_app(
         topic_replication_factor=settings.kafka.replication_factor,
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
+        # Faust's 20 minutes is also how long a batch sent to a broker that died is awaited before it
+        # expires: the agent that sent it waits that long. Expired sooner, the send fails (a transient
+        # failure, retried) and the batch goes again once the broker is back.
+        producer_request_timeout=settings.send_timeout_seconds,
         broker_commit_interval=1.0,
-        # Stop (or rebalance) without waiting for batches in progress: one may be retrying while
-        # PostgreSQL is down. Their offsets are not committed, so they are redelivered (at least once,
-        # into idempotent sinks) rather than holding a SIGTERM or the group's rebalance for minutes.
+        # Stop (or rebalance) without waiting for batches in progress, one of which may be retrying
+        # while PostgreSQL is down, rather than holding a SIGTERM or the group's rebalance for minutes.
         stream_wait_empty=False,
         broker_session_timeout=settings.session_timeout_seconds,
         broker_heartbeat_interval=min(3.0, settings.session_timeout_seconds / 3),

@@ -43,6 +43,9 @@ class WorkerSettings(BaseSettings):
         le=900 * 1024,  # with headers and key, under the producer's request limit (1,000,000 bytes)
         description="A dead letter's value is cut to this (below the broker's message.max.bytes)",
     )
+    send_timeout_seconds: float = Field(
+        default=30.0, ge=5, description="A send Kafka has not confirmed by then fails, and is retried"
+    )
     session_timeout_seconds: float = Field(
         default=30.0, ge=6, description="How soon a dead worker's partitions move to another"
     )

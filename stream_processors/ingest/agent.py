@@ -29,8 +29,8 @@ def register(
                 await handler.handle(sources)
             except BaseException:
                 # Stopped mid-batch (SIGTERM cancels the agent): take_events acks the batch on its
-                # way out, which would commit offsets of messages that never landed. Marked as
-                # acknowledged already, they are not recorded, so they are redelivered instead.
+                # way out, which would mark offsets of messages that never landed as done. Marked as
+                # acknowledged already, its final ack records nothing for them.
                 for event in batch:
                     event.message.acked = True
                 raise

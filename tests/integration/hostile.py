@@ -125,6 +125,7 @@ def hostile_messages(seed: int, now: datetime) -> list[HostileMessage]:
         HostileMessage(
             topics.AGENT_EVENTS, f"{prefix}A20".encode(), None, Refusal.NO_VALUE, "agent tombstone"
         ),
+        HostileMessage(topics.TICKET_EVENTS, None, None, Refusal.NO_VALUE, "tombstone without a key"),
         # -- against the contract --
         on_tickets("NaN rating", ticket(21, "ticket.csat_submitted", rating=float("nan")), Refusal.SCHEMA),
         on_agents(

@@ -1,5 +1,4 @@
-"""A worker stops promptly on SIGTERM or SIGINT, even while it retries a batch PostgreSQL cannot take,
-and that batch is not committed: its successor lands it."""
+"""A worker stops promptly on SIGTERM or SIGINT, even while it retries a batch PostgreSQL cannot take."""
 
 import signal
 import subprocess
@@ -13,14 +12,14 @@ from cxa.settings import KafkaSettings
 from cxa.stack import free_port
 from producers.demo_tickets import demo_tickets
 from producers.publisher import Publisher
-from tests.integration.processes import one_row, start_at_the_end, wait_for, worker
+from tests.integration.processes import start_at_the_end, wait_for, worker
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
-def test_a_worker_retrying_with_postgresql_down_stops_within_ten_seconds_and_loses_nothing(
-    stack, kafka_settings: KafkaSettings, database_url: str, tmp_path: Path, stop: signal.Signals
+def test_a_worker_retrying_with_postgresql_down_stops_within_ten_seconds(
+    stack, kafka_settings: KafkaSettings, tmp_path: Path, stop: signal.Signals
 ) -> None:
     group = f"cxa-shutdown-{uuid.uuid4().hex[:8]}"
     env = {
@@ -48,17 +47,3 @@ def test_a_worker_retrying_with_postgresql_down_stops_within_ten_seconds_and_los
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             pytest.fail(f"the worker was still running 10 s after {stop.name}")
-    # The batch it was retrying was not committed: with PostgreSQL back, its successor lands it.
-    with worker({**env, "DATABASE_URL": database_url}, log):
-        wait_for(
-            lambda: (
-                one_row(
-                    database_url,
-                    "SELECT count(*) FROM raw.ticket_events WHERE ticket_id LIKE %s",
-                    f"T{seed}-%",
-                )
-                == (5,)
-            ),
-            timeout=120,
-            what="the five tickets to land after the restart",
-        )
