@@ -324,8 +324,15 @@ def register(
 
     @app.timer(settings.categorizer_reload_seconds, name="refresh_categorizer")
     async def refresh_categorizer() -> None:
-        await service.flush(force=False)
-        async with service.lock:
-            await service.refresh()
+        # A timer that raises crashes the whole worker (Faust), so a database away for longer than
+        # the pool's timeout must only cost this tick: the next one tries again.
+        try:
+            await service.flush(force=False)
+            async with service.lock:
+                await service.refresh()
+        except Exception as exc:
+            log.warning(
+                "refreshing the categorizer failed (%s: %s); trying again next time", type(exc).__name__, exc
+            )
 
     return service

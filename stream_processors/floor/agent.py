@@ -82,7 +82,10 @@ def register(
 
     @app.timer(interval=settings.routing_interval_seconds)
     async def tick_floor() -> None:
-        await floor.send(key=FLOOR_KEY, value=TICK)
+        try:  # a timer that raises crashes the whole worker; a lost tick costs nothing
+            await floor.send(key=FLOOR_KEY, value=TICK)
+        except Exception as exc:
+            log.warning("could not tick the floor (%s: %s)", type(exc).__name__, exc)
 
     @app.agent(predictions, name="forward_predictions")
     async def forward_predictions(stream: StreamT[bytes]) -> None:
