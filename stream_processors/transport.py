@@ -9,15 +9,19 @@ fetch requests per second and bounds the delay to about that wait.
 
 Producer: Faust enables idempotence only for its exactly-once mode; every producer of this
 platform sets ``acks=all`` and idempotence, so a retried send never writes a message twice.
+
+Acknowledgement: see :func:`acknowledged_batches`.
 """
 
 import asyncio
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Any, cast
 
 import aiokafka
 import faust
+from faust.streams import Stream
 from faust.transport.drivers import aiokafka as faust_aiokafka
+from faust.types import EventT, StreamT
 
 from stream_processors.ingest.deadletters import Outgoing
 from stream_processors.ingest.handler import Publish
@@ -64,3 +68,27 @@ def publisher(topic: faust.TopicT) -> Publish:
         await asyncio.gather(*sent)
 
     return publish
+
+
+async def acknowledged_batches(
+    stream: StreamT[bytes], size: int, within: float
+) -> AsyncIterator[list[EventT]]:
+    """Batches of at most ``size`` events (or what came ``within`` seconds), each acknowledged, so its
+    offsets may be committed, only when the loop body has finished with it and asks for the next.
+
+    Faust's own ``take`` acknowledges a batch in a ``finally``, so also when the agent is stopped in
+    the middle of it (a SIGTERM while the batch is retried, PostgreSQL being down), and the worker's
+    final commit then skips messages that never landed. And once a batch is given up that way, any
+    later message acknowledged could commit past it. So the stream's acks are off, and only here are
+    events acknowledged, in order.
+    """
+    channel = stream.channel
+    if isinstance(channel, faust.TopicT) and channel.internal:
+        # Faust's own stream iteration creates an internal topic; its batching does not.
+        await channel.maybe_declare()
+    manual = cast(Stream[bytes], cast(Stream[bytes], stream).noack())
+    async for batch in manual.noack_take(size, within=within):
+        taken = cast(list[EventT], batch)
+        yield taken
+        for event in taken:
+            await manual.ack(event)

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import Consumer, KafkaException, TopicPartition
 
 from cxa import db, topics
 from cxa.stack import KafkaBroker
@@ -86,6 +86,17 @@ def start_at_the_end(bootstrap: str, group: str) -> None:
             for topic in topics.SOURCE_TOPICS
             for p in metadata[topic].partitions
         ]
-        consumer.commit(offsets=ends, asynchronous=False)
+        # A broker just started may not have loaded the group's coordinator yet: a retriable error.
+        wait_for(lambda: _committed(consumer, ends), timeout=60, what=f"the offsets of group {group}")
     finally:
         consumer.close()
+
+
+def _committed(consumer: Consumer, offsets: list[TopicPartition]) -> bool:
+    try:
+        consumer.commit(offsets=offsets, asynchronous=False)
+    except KafkaException as exc:
+        if exc.args[0].retriable():
+            return False
+        raise
+    return True
