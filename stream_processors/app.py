@@ -4,8 +4,16 @@ from collections.abc import Sequence
 
 import faust
 
-from cxa import topics
+from cxa import events, topics
 from stream_processors.categorizer import agent as categorize
+from stream_processors.categorizer.handler import (
+    CategorizerHandler,
+    PublishLabels,
+    PublishPredictions,
+    wants,
+)
+from stream_processors.categorizer.labels import Labelled
+from stream_processors.categorizer.labels import encode_within as encode_labels_within
 from stream_processors.categorizer.store import CategorizerStore, PostgresCategorizerStore
 from stream_processors.floor import agent as floor_agents
 from stream_processors.floor.store import FloorStore, PostgresFloorStore
@@ -16,6 +24,8 @@ from stream_processors.ingest.sink import EventSink, Landed, Sink
 from stream_processors.packing import pack_within
 from stream_processors.settings import WorkerSettings
 from stream_processors.transport import publisher, use_worker_transport
+
+LABELS_KEY = b"labels"  # one partition: the key only names what the messages are
 
 
 def raw_topic(
@@ -94,19 +104,23 @@ def create_app(
             settings,
             floor=floor,
             routed=raw_topic(app, topics.TICKETS_ROUTED),
-            predictions=raw_topic(app, topics.TICKETS_CATEGORIZED),
             store=floor_store or PostgresFloorStore(settings.database.url),
         )
     if settings.categorizer_enabled:
+        labels = raw_topic(app, topics.categorizer_labels_topic(settings.app_id), partitions=1, internal=True)
         categorize.register(
             app,
             settings,
             tickets=to_categorize,
-            predictions=raw_topic(app, topics.TICKETS_CATEGORIZED),
-            labels=raw_topic(
-                app, topics.categorizer_labels_topic(settings.app_id), partitions=1, internal=True
+            labels=labels,
+            handler=CategorizerHandler(
+                settings,
+                categorizer_store or PostgresCategorizerStore(settings.database.url),
+                publish_predictions=_predictions_out(
+                    raw_topic(app, topics.TICKETS_CATEGORIZED), floor if settings.routing_enabled else None
+                ),
+                publish_labels=_labels_out(labels),
             ),
-            store=categorizer_store or PostgresCategorizerStore(settings.database.url),
         )
     return app
 
@@ -122,6 +136,32 @@ def _to_floor(floor: faust.TopicT) -> Forward:
     return forward
 
 
+def _predictions_out(predictions: faust.TopicT, floor: faust.TopicT | None) -> PublishPredictions:
+    """Predictions to their topic (keyed by ticket) and, when this app routes, straight to the floor."""
+    publish = publisher(predictions)
+    to_floor = publisher(floor) if floor is not None else None
+
+    async def out(predicted: Sequence[events.CategoryPredicted]) -> None:
+        values = [events.serialize(prediction) for prediction in predicted]
+        await publish(
+            [Outgoing(p.ticket_id.encode(), value) for p, value in zip(predicted, values, strict=True)]
+        )
+        if to_floor is not None:
+            await to_floor([Outgoing(floor_agents.FLOOR_KEY, packed) for packed in pack_within(values)])
+
+    return out
+
+
+def _labels_out(labels: faust.TopicT) -> PublishLabels:
+    """Learning examples to the one-partition labels topic, in messages within Kafka's limit."""
+    publish = publisher(labels)
+
+    async def out(examples: Sequence[Labelled]) -> None:
+        await publish([Outgoing(LABELS_KEY, message) for message in encode_labels_within(examples)])
+
+    return out
+
+
 def _to_categorizer(app: faust.App, topic: faust.TopicT) -> Forward:
     """The ticket events the categorizer needs, packed per source partition, so that a ticket's
     created and labelled events (one key, so one partition) meet in one partition, in order."""
@@ -131,7 +171,7 @@ def _to_categorizer(app: faust.App, topic: faust.TopicT) -> Forward:
         count = app.consumer.topic_partitions(topic.get_topic_name()) or topic.partitions or 1
         by_partition: dict[int, list[bytes | None]] = {}
         for item in landed:
-            if categorize.wants(item.event):
+            if wants(item.event):
                 by_partition.setdefault(item.source.partition % count, []).append(item.source.value)
         await publish(
             [

@@ -24,8 +24,10 @@ class PendingTickets:
     >>> empty = Counts(np.zeros(0, np.int32), np.zeros(0, np.float32))
     >>> for ticket, now in [("T1", 0.0), ("T2", 1.0), ("T3", 2.0)]:
     ...     pending.put(ticket, Waiting(empty, "card", False, now), now=now)
-    >>> pending.pop("T1", now=3.0) is None, pending.pop("T2", now=3.0).predicted
+    >>> pending.pop("T1", now=3.0) is None, pending.get("T2", now=3.0).predicted
     (True, 'card')
+    >>> pending.pop("T2", now=3.0).predicted, pending.get("T2", now=3.0)
+    ('card', None)
     >>> pending.pop("T3", now=100.0) is None  # expired
     True
     """
@@ -46,6 +48,10 @@ class PendingTickets:
         while len(self._items) > self.capacity:
             self._items.popitem(last=False)
             self.evicted += 1
+
+    def get(self, ticket_id: str, *, now: float) -> Waiting | None:
+        self.expire(now)
+        return self._items.get(ticket_id)
 
     def pop(self, ticket_id: str, *, now: float) -> Waiting | None:
         self.expire(now)

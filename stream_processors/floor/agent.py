@@ -22,10 +22,11 @@ from pydantic import TypeAdapter
 from cxa import events
 from stream_processors.floor import FloorState, Tracked, board
 from stream_processors.floor.store import FloorStore
-from stream_processors.packing import pack_within, unpack
+from stream_processors.packing import unpack
 from stream_processors.retrying import retrying
 from stream_processors.routing import Decision, Policy, RoutingConfig, route
 from stream_processors.settings import WorkerSettings
+from stream_processors.transport import acknowledged_batches
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,15 @@ TICK = b"tick"
 FLOOR_KEY = b"floor"
 _ADAPTER: TypeAdapter[Any] = TypeAdapter(events.Event | events.CategoryPredicted)
 _BATCH: TypeAdapter[list[Any]] = TypeAdapter(list[events.Event | events.CategoryPredicted])
+
+
+class OnePartitionTable(faust.Table):
+    """A table of one partition, whose changelog writes name that partition. Faust's own choices
+    need either the current event's topic (none in a batch) or the changelog topic's metadata, which
+    a producer may not have yet right after the topic was created: the write then fails."""
+
+    def partition_for_key(self, key: Any) -> int:
+        return 0
 
 
 def routed_event(decision: Decision) -> events.TicketRouted:
@@ -62,15 +72,14 @@ def register(
     *,
     floor: faust.TopicT,
     routed: faust.TopicT,
-    predictions: faust.TopicT,
     store: FloorStore,
 ) -> None:
-    # One partition, so the partitioner's choice is always right, and writes need not wait for the
-    # changelog topic's metadata (Faust checks it against the current event's topic otherwise).
     tables = [
-        app.Table(f"floor-{name}", default=None, partitions=1, use_partitioner=True)
+        OnePartitionTable(app, name=f"floor-{name}", default=None, partitions=1, beacon=app.tables.beacon)
         for name in ("tickets", "agents", "counters")
     ]
+    for table in tables:
+        app.tables.add(table)
     config = RoutingConfig(
         time_budget_ms=settings.routing_time_budget_ms, min_skill=settings.routing_min_skill
     )
@@ -86,12 +95,6 @@ def register(
             await floor.send(key=FLOOR_KEY, value=TICK)
         except Exception as exc:
             log.warning("could not tick the floor (%s: %s)", type(exc).__name__, exc)
-
-    @app.agent(predictions, name="forward_predictions")
-    async def forward_predictions(stream: StreamT[bytes]) -> None:
-        async for batch in stream.take(1000, within=settings.routing_interval_seconds / 4):
-            sent = [await floor.send(key=FLOOR_KEY, value=packed) for packed in pack_within(batch)]
-            await asyncio.gather(*sent)  # in Kafka before the batch is acknowledged
 
     async def decide(state: FloorState, now: datetime) -> list[events.TicketRouted]:
         # The most urgent tickets first, at most a batch's worth: a long queue in an incident must not
@@ -110,7 +113,7 @@ def register(
 
     @app.agent(floor, name="run_floor")
     async def run_floor(stream: StreamT[bytes]) -> None:
-        # The state lives in memory and goes to the changelog-backed tables once per round, so a
+        # The state lives in memory and goes to the changelog-backed tables once per batch, so a
         # burst of events costs one table write per changed key, not one per event. On start (or
         # when this worker takes the partition over) it is restored from the tables.
         memory: list[Tracked] = []
@@ -119,7 +122,7 @@ def register(
         last_event_at: datetime | None = None
         last_round = 0.0
         pruned_day = ""
-        async for value in stream:
+        async for batch in acknowledged_batches(stream, 1000, within=settings.routing_interval_seconds / 4):
             if app.consumer_generation_id != generation:
                 # A rebalance gave this worker the floor, or left it here: keep what is not yet in the
                 # tables, then take the state they hold (recovered from the changelog on a takeover).
@@ -128,49 +131,50 @@ def register(
                     kept.flush(table)
                 memory = [Tracked(dict(table.items())) for table in tables]
                 state = FloorState(*memory)
-            moment = apply_floor_message(state, value)
-            last_event_at = max(filter(None, [last_event_at, moment]), default=None)
-            if time.monotonic() - last_round < settings.routing_interval_seconds:
-                continue
-            last_round = time.monotonic()
-            # The wall clock, or the events' own clock when they run ahead of it (a simulation
-            # faster than real time), so waits and SLA timers use the clock the tickets live on;
-            # never further ahead than validation lets events be (whatever another worker accepted).
-            wall = datetime.now(UTC)
-            now = max(wall, min(last_event_at or wall, wall + max_ahead))
-            if f"{now:%Y-%m-%d}" != pruned_day:
-                state.forget_counters_before(now - timedelta(days=1))
-                pruned_day = f"{now:%Y-%m-%d}"
-
-            # The message is acknowledged when this body returns: each step's I/O is retried on its own
-            # (a decision published is written, even if the database fails after Kafka took it), and
-            # nothing is lost. A round that fails for good (a bug) is logged and skipped; the next one
-            # comes a second later.
-            newest = last_event_at
-            try:
-                if newest is not None and now - newest <= catch_up_lag:
-                    # Decided once: a retry publishes the same decisions (same ids), never new ones.
-                    decided = await decide(state, now)
-                    await retrying(
-                        partial(publish, decided),
-                        what="publishing routing decisions",
-                        max_delay=settings.retry_max_seconds,
-                    )
-                    state.mark_routed([event.ticket_id for event in decided], now)
-                    await retrying(
-                        partial(store.write_decisions, decided),
-                        what="writing routing decisions",
-                        max_delay=settings.retry_max_seconds,
-                    )
-                await retrying(
-                    partial(store.write_board, board(state, now, at_risk_within), newest),
-                    what="writing the wall board",
-                    max_delay=settings.retry_max_seconds,
-                )
-            except Exception:
-                log.exception("floor round skipped")
+            for message in batch:
+                moment = apply_floor_message(state, message.value)
+                last_event_at = max(filter(None, [last_event_at, moment]), default=None)
+            if time.monotonic() - last_round >= settings.routing_interval_seconds:
+                last_round = time.monotonic()
+                # The wall clock, or the events' own clock when they run ahead of it (a simulation
+                # faster than real time), so waits and SLA timers use the clock the tickets live on;
+                # never further ahead than validation lets events be (whatever another worker accepted).
+                wall = datetime.now(UTC)
+                now = max(wall, min(last_event_at or wall, wall + max_ahead))
+                if f"{now:%Y-%m-%d}" != pruned_day:
+                    state.forget_counters_before(now - timedelta(days=1))
+                    pruned_day = f"{now:%Y-%m-%d}"
+                await floor_round(state, now, last_event_at)
+            # The batch is acknowledged once its events are in the tables.
             for kept, table in zip(memory, tables, strict=True):
                 kept.flush(table)
+
+    async def floor_round(state: FloorState, now: datetime, newest: datetime | None) -> None:
+        """Route and write the board. Each step's I/O is retried on its own (a decision published is
+        written, even if the database fails after Kafka took it). A round that fails for good (a bug)
+        is logged and skipped; the next one comes a second later."""
+        try:
+            if newest is not None and now - newest <= catch_up_lag:
+                # Decided once: a retry publishes the same decisions (same ids), never new ones.
+                decided = await decide(state, now)
+                await retrying(
+                    partial(publish, decided),
+                    what="publishing routing decisions",
+                    max_delay=settings.retry_max_seconds,
+                )
+                state.mark_routed([event.ticket_id for event in decided], now)
+                await retrying(
+                    partial(store.write_decisions, decided),
+                    what="writing routing decisions",
+                    max_delay=settings.retry_max_seconds,
+                )
+            await retrying(
+                partial(store.write_board, board(state, now, at_risk_within), newest),
+                what="writing the wall board",
+                max_delay=settings.retry_max_seconds,
+            )
+        except Exception:
+            log.exception("floor round skipped")
 
 
 def apply_floor_message(state: FloorState, value: bytes | None) -> datetime | None:

@@ -1,28 +1,19 @@
-"""The categorizer's Faust agents under test_context(): no broker, an in-memory store."""
+"""The categorizer's handler, called as its agents call it: an in-memory store, recorded sends."""
 
 import asyncio
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from unittest.mock import patch
 
-import faust
-
-from cxa import events, topics
-from stream_processors.app import create_app
+from cxa import events
 from stream_processors.categorizer import Categorizer, MonitorReport, dump, load
-from stream_processors.categorizer.agent import LABELS_KEY, prediction_id
-from stream_processors.categorizer.labels import Labelled, decode, encode
-from stream_processors.ingest.sink import Landed
+from stream_processors.categorizer.handler import CategorizerHandler, prediction_id
+from stream_processors.categorizer.labels import Labelled, encode
 from stream_processors.packing import pack
 from stream_processors.settings import WorkerSettings
 
 WHEN = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
-
-
-class NullSink:
-    async def write(self, batch: Sequence[Landed]) -> list[Landed]:
-        return []
 
 
 class MemoryStore:
@@ -79,13 +70,6 @@ def _created(ticket_id: str, body: str) -> events.TicketCreated:
     )
 
 
-async def _until(condition: Any, timeout: float = 10.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        assert asyncio.get_running_loop().time() < deadline, "timed out"
-        await asyncio.sleep(0.01)
-
-
 def _settings() -> WorkerSettings:
     return WorkerSettings(
         categorizer_batch_size=10,
@@ -96,29 +80,25 @@ def _settings() -> WorkerSettings:
     )
 
 
-def _run(
-    store: MemoryStore, agent_name: str, messages: list[tuple[bytes, bytes]], done: Any
-) -> list[dict[str, Any]]:
-    sent: list[dict[str, Any]] = []
+@dataclass
+class Published:
+    predictions: list[events.CategoryPredicted] = field(default_factory=list)
+    labels: list[list[Labelled]] = field(default_factory=list)
 
-    async def fake_send(self: faust.TopicT, **kwargs: Any) -> asyncio.Future[None]:
-        sent.append({"topic": self.get_topic_name(), **kwargs})
-        future = asyncio.get_running_loop().create_future()
-        future.set_result(None)
-        return future
+    async def publish_predictions(self, out: Sequence[events.CategoryPredicted]) -> None:
+        self.predictions.extend(out)
 
-    async def scenario() -> None:
-        app = create_app(_settings(), sink=NullSink(), categorizer_store=store)
-        app.finalize()
-        agent = app.agents[agent_name]
-        with patch.object(faust.Topic, "send", fake_send):
-            async with agent.test_context() as running:
-                for key, value in messages:
-                    await running.put(value, key=key, wait=False)
-                await _until(lambda: done(sent))
+    async def publish_labels(self, examples: Sequence[Labelled]) -> None:
+        self.labels.append(list(examples))
 
-    asyncio.run(scenario())
-    return sent
+
+def _handler(store: MemoryStore, published: Published) -> CategorizerHandler:
+    return CategorizerHandler(
+        _settings(),
+        store,
+        publish_predictions=published.publish_predictions,
+        publish_labels=published.publish_labels,
+    )
 
 
 def test_created_tickets_are_categorized_and_labels_forwarded_to_the_learner() -> None:
@@ -131,26 +111,23 @@ def test_created_tickets_are_categorized_and_labels_forwarded_to_the_learner() -
     corrected_unknown = events.TicketCategoryCorrected(
         ticket_id="T9", occurred_at=WHEN, agent_id="A1", category="card"
     )
-    # As ingest_events forwards them: validated events packed per batch (and a message that is not).
+    # As the ingest handler forwards them: validated events packed per batch (and a message that is not).
     packed = pack([events.serialize(e) for e in (card, vague, confirmed, corrected_unknown)])
-    messages = [(b"", packed), (b"", b"{not json")]
-    sent = _run(store, "categorize_tickets", messages, lambda sent: len(sent) >= 3)
+    published = Published()
+    asyncio.run(_handler(store, published).categorize_messages([packed, b"{not json"]))
 
-    predictions = [s for s in sent if s["topic"] == topics.TICKETS_CATEGORIZED]
-    assert [s["key"] for s in predictions] == [b"T1", b"T2"]
-    first = events.PREDICTED_ADAPTER.validate_json(predictions[0]["value"])
+    assert [p.ticket_id for p in published.predictions] == ["T1", "T2"]
+    first, second = published.predictions
     assert first.category == "card"
     assert first.event_id == prediction_id(card.event_id)
     assert first.model_version == "1.0"
     assert [name for name, _ in first.top] == ["card", "transfer"]
     assert first.latency_ms >= 0
-    second = events.PREDICTED_ADAPTER.validate_json(predictions[1]["value"])
     assert second.confidence < 0.9
     assert store.predictions == [first, second]
 
-    labels = [s for s in sent if s["topic"] == topics.categorizer_labels_topic("cxa-worker")]
-    assert len(labels) == 1  # one message for the batch's examples
-    [example] = decode(labels[0]["value"])  # T9 was never seen: nothing to learn from
+    [examples] = published.labels  # one send for the batch's examples
+    [example] = examples  # T9 was never seen: nothing to learn from
     assert (example.ticket_id, example.category, example.predicted) == ("T1", "card", "card")
     assert example.features.indices.size
     assert (
@@ -169,8 +146,8 @@ def test_the_learner_learns_checkpoints_and_reports_quality() -> None:
             features, [("card", "card"), ("refund", "transfer")], strict=True
         )
     ]
-    messages = [(LABELS_KEY, encode(examples[:1])), (LABELS_KEY, encode(examples[1:])), (LABELS_KEY, b"junk")]
-    _run(store, "learn_categories", messages, lambda sent: len(store.checkpoints) >= 2 and store.quality)
+    messages = [encode(examples[:1]), encode(examples[1:]), b"junk"]
+    asyncio.run(_handler(store, Published()).learn_messages(messages))
 
     newest = load(store.checkpoints[max(store.checkpoints)])
     assert "refund" in newest.classes
@@ -187,10 +164,34 @@ def test_a_corrupt_newest_checkpoint_is_refused_and_the_previous_one_used() -> N
     good = store.checkpoints[1]
     store.checkpoints[2] = good[:-50] + bytes(50)
     created = _created("T1", "my card has not arrived yet")
-    sent = _run(
-        store, "categorize_tickets", [(b"", pack([events.serialize(created)]))], lambda sent: len(sent) >= 1
-    )
+    published = Published()
+    asyncio.run(_handler(store, published).categorize_messages([pack([events.serialize(created)])]))
     assert "checksum mismatch" in store.rejected[2]
-    prediction = events.PREDICTED_ADAPTER.validate_json(sent[0]["value"])
+    [prediction] = published.predictions
     assert prediction.model_version == "1.0"
     assert prediction.category == "card"
+
+
+def test_a_label_whose_send_fails_for_a_while_still_reaches_the_learner() -> None:
+    store = MemoryStore()
+    store.checkpoints[1] = _trained_checkpoint()
+    created = _created("T1", "my card has not arrived yet")
+    confirmed = events.TicketCategoryConfirmed(
+        ticket_id="T1", occurred_at=WHEN, agent_id="A1", category="card"
+    )
+    published = Published()
+    failures = iter([ConnectionError("broker away")])
+
+    async def flaky_labels(examples: Sequence[Labelled]) -> None:
+        if exc := next(failures, None):
+            raise exc
+        await published.publish_labels(examples)
+
+    handler = CategorizerHandler(
+        _settings(), store, publish_predictions=published.publish_predictions, publish_labels=flaky_labels
+    )
+    asyncio.run(handler.categorize_messages([pack([events.serialize(created)])]))
+    asyncio.run(handler.categorize_messages([pack([events.serialize(confirmed)])]))
+
+    assert [[example.ticket_id for example in batch] for batch in published.labels] == [["T1"]]
+    assert len(handler.pending) == 0  # sent, so no longer kept
