@@ -74,8 +74,8 @@ def forecast_step(database_url: str, settings: BatchSettings, as_of: datetime) -
     hourly_config = ForecastConfig(**{**config.__dict__, "freq": "h"})
     method = settings.forecast_method
     version = model_version(method)
+    db.require_migrated(database_url)
     with db.connect(database_url) as conn:
-        warehouse.ensure_tables(conn)
         end = history_end(warehouse.last_volume_hour(conn), as_of)
         day_end = end.replace(hour=0)  # daily series: complete days only
         since = day_end - timedelta(days=settings.forecast_history_days)
@@ -168,8 +168,8 @@ def staffing_step(database_url: str, settings: BatchSettings, as_of: datetime) -
         backlog_hours=settings.staffing_backlog_hours,
     )
     aht = settings.aht_seconds()
+    db.require_migrated(database_url)
     with db.connect(database_url) as conn:
-        warehouse.ensure_tables(conn)
         predicted = warehouse.channel_forecast(conn, run_date)
         if predicted.empty:
             raise RuntimeError(f"no hourly channel forecast for {run_date}: run the forecasts step first")

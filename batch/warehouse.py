@@ -1,7 +1,7 @@
 """The batch side's I/O edge: read history from the marts, write forecasts and staffing to the marts.
 
-Every output table is keyed by the run date: a re-run of the same day replaces that day's rows in
-one transaction, so the nightly job is safe to repeat.
+The output tables are made by a migration (``cxa migrate``). Each is keyed by the run date: a
+re-run of the same day replaces that day's rows in one transaction, so the job is safe to repeat.
 """
 
 from collections.abc import Iterable, Sequence
@@ -12,90 +12,6 @@ import pandas as pd
 import psycopg
 
 from cxa.marts import ForecastGrain
-
-DDL = (
-    """
-    CREATE TABLE IF NOT EXISTS marts.ticket_volume_forecast (
-        run_date        date        NOT NULL,
-        run_at          timestamptz NOT NULL,
-        model_version   text        NOT NULL,
-        method          text        NOT NULL,
-        queue_type      text        NOT NULL,
-        queue           text        NOT NULL,
-        grain           text        NOT NULL,
-        period_at       timestamptz NOT NULL,
-        yhat            double precision NOT NULL,
-        yhat_lower      double precision NOT NULL,
-        yhat_upper      double precision NOT NULL,
-        interval_width  double precision NOT NULL,
-        PRIMARY KEY (run_date, queue_type, queue, grain, period_at)
-    )
-    """,
-    """
-    CREATE TABLE IF NOT EXISTS marts.forecast_backtest (
-        run_date        date        NOT NULL,
-        run_at          timestamptz NOT NULL,
-        model_version   text        NOT NULL,
-        queue_type      text        NOT NULL,
-        queue           text        NOT NULL,
-        grain           text        NOT NULL,
-        method          text        NOT NULL,
-        horizon         integer     NOT NULL,
-        folds           integer     NOT NULL,
-        points          integer     NOT NULL,
-        mape            double precision,
-        mase            double precision NOT NULL,
-        coverage        double precision NOT NULL,
-        beats_baseline  boolean     NOT NULL,
-        PRIMARY KEY (run_date, queue_type, queue, grain, method)
-    )
-    """,
-    """
-    CREATE TABLE IF NOT EXISTS marts.staffing_requirements (
-        run_date                date        NOT NULL,
-        run_at                  timestamptz NOT NULL,
-        channel                 text        NOT NULL,
-        period_at               timestamptz NOT NULL,
-        model                   text        NOT NULL,
-        forecast_arrivals       double precision NOT NULL,
-        aht_seconds             double precision NOT NULL,
-        workload_erlangs        double precision NOT NULL,
-        agents_on_queue         integer     NOT NULL,
-        agents_required         integer     NOT NULL,
-        expected_service_level  double precision,
-        expected_wait_seconds   double precision,
-        expected_occupancy      double precision NOT NULL,
-        PRIMARY KEY (run_date, channel, period_at)
-    )
-    """,
-    """
-    CREATE TABLE IF NOT EXISTS marts.staffing_gap (
-        run_date          date        NOT NULL,
-        run_at            timestamptz NOT NULL,
-        period_at         timestamptz NOT NULL,
-        hour_of_week      integer     NOT NULL,
-        agents_required   integer     NOT NULL,
-        agents_scheduled  integer     NOT NULL,
-        agents_planned    integer     NOT NULL,
-        gap               integer     NOT NULL,
-        PRIMARY KEY (run_date, period_at)
-    )
-    """,
-    """
-    CREATE TABLE IF NOT EXISTS marts.shift_plan (
-        run_date          date        NOT NULL,
-        run_at            timestamptz NOT NULL,
-        hour_of_week      integer     NOT NULL,
-        shift_starts      integer     NOT NULL,
-        agents_on_shift   integer     NOT NULL,
-        agents_required   integer     NOT NULL,
-        shift_hours       integer     NOT NULL,
-        total_cost        double precision NOT NULL,
-        solver_status     text        NOT NULL,
-        PRIMARY KEY (run_date, hour_of_week)
-    )
-    """,
-)
 
 FORECAST_COLUMNS = (
     "run_date", "run_at", "model_version", "method", "queue_type", "queue", "grain", "period_at",
@@ -118,11 +34,6 @@ SHIFT_COLUMNS = (
     "run_date", "run_at", "hour_of_week", "shift_starts", "agents_on_shift", "agents_required",
     "shift_hours", "total_cost", "solver_status",
 )  # fmt: skip
-
-
-def ensure_tables(conn: psycopg.Connection) -> None:
-    for statement in DDL:
-        conn.execute(statement)
 
 
 def replace_rows(

@@ -175,7 +175,7 @@ def dashboard_bench(
         "dashboard",
         "Dashboard server time per refresh and page build",
         dashboard.run(days, tickets_per_day, repeats),
-        notes="Synthetic marts from dash_app/synthetic.py (a year at 820 tickets a day, no extra "
+        notes="Synthetic marts from tests/fixtures/marts.py (a year at 820 tickets a day, no extra "
         "indexes), a current live floor. Each piece: the queries and figure functions its callbacks "
         "run, inside a request, after one warm-up. Targets: wall board < 200 ms, page < 1 s. "
         "See bench/dashboard.py.",

@@ -1,7 +1,7 @@
 """The nightly batch job over a year of history: dbt build, forecasts, staffing, step by step.
 
 A throwaway PostgreSQL (no Kafka needed) gets a deterministic synthetic history loaded straight
-into raw (batch.synthetic; about 9 events per ticket), each event's ingested_at set to when it
+into raw (tests.fixtures.history; about 9 events per ticket), each event's ingested_at set to when it
 occurred, as if it had streamed in. The last day's events are held back. Then:
 
 * ``full``: the first nightly run, every incremental model built from scratch;
@@ -20,13 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from batch.nightly import run_nightly
-from batch.raw_loader import load_history
 from batch.settings import BatchSettings
-from batch.synthetic import History, generate_history
 from cxa import db
 from cxa.settings import StackSettings
 from cxa.stack import PostgresCluster
 from cxa.stack.throwaway import free_port
+from tests.fixtures.history import History, generate_history
+from tests.fixtures.raw_loader import load_history
 
 log = logging.getLogger(__name__)
 

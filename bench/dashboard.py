@@ -1,6 +1,6 @@
 """Dashboard server time: the wall-board refresh and each page's data + figure build, on a year of marts.
 
-A throwaway PostgreSQL gets the synthetic warehouse of dash_app.synthetic (a year of tickets in
+A throwaway PostgreSQL gets the synthetic warehouse of tests.fixtures.marts (a year of tickets in
 marts, a current floor in live); the app is built as `cxa dashboard serve` builds it, and each
 measured piece runs inside a request of a signed-in admin: the same queries and pure figure
 functions the callbacks run, without the browser.
@@ -29,7 +29,7 @@ from dash_app.filters import TicketFilter
 from dash_app.permissions import Role
 from dash_app.server import create_app
 from dash_app.settings import DashboardSettings
-from dash_app.synthetic import seed_marts, write_floor
+from tests.fixtures.marts import seed_marts, write_floor
 
 log = logging.getLogger(__name__)
 

@@ -56,6 +56,15 @@ def head_revision() -> str:
     return head
 
 
+def require_migrated(url: str) -> None:
+    """Raise, naming the fix, unless the database is at the code's migration head."""
+    current, head = current_revision(url), head_revision()
+    if current != head:
+        raise RuntimeError(
+            f"the database is at migration {current or 'none'}, this version needs {head}: run `cxa migrate`"
+        )
+
+
 class LazyAsyncPool:
     """A small checked psycopg pool that opens on first use, so building it does no I/O."""
 

@@ -18,7 +18,7 @@ from dash_app.accounts import Accounts, policy_from
 from dash_app.permissions import Role
 from dash_app.server import create_app
 from dash_app.settings import DashboardSettings
-from dash_app.synthetic import seed_marts, write_floor
+from tests.fixtures.marts import seed_marts, write_floor
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "bench" / "results" / "screenshots"

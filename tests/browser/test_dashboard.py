@@ -9,8 +9,8 @@ from selenium.webdriver.common.action_chains import ActionChains
 
 from cxa import db
 from cxa.deadletters import Refusal
-from dash_app.synthetic import write_deadletters, write_floor
 from tests.browser.conftest import login, screenshot
+from tests.fixtures.marts import write_deadletters, write_floor
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 

@@ -1,6 +1,6 @@
-"""The dashboard's queries on marts dbt built, not on dash_app.synthetic's stand-ins.
+"""The dashboard's queries on marts dbt built, not on tests.fixtures.marts's stand-ins.
 
-The browser tests and the dashboard benchmark read marts that dash_app.synthetic makes up; this
+The browser tests and the dashboard benchmark read marts that tests.fixtures.marts makes up; this
 test guards against drift between those and the real models. A synthetic history (with the
 stream categorizer's predictions) goes into raw, `dbt build` runs, and every Warehouse read of a
 dbt-built mart must return rows, with a value in every column, that the pages' figures can draw;
@@ -19,16 +19,16 @@ import pytest
 from psycopg_pool import ConnectionPool
 
 from batch import transform
-from batch.raw_loader import load_history
 from batch.settings import BatchSettings
-from batch.synthetic import CATEGORIES, History, generate_history, generate_predictions
 from cxa import db
 from cxa.events import Channel, TicketCategoryConfirmed, TicketCategoryCorrected
 from cxa.marts import ForecastGrain
 from dash_app import figures
 from dash_app.filters import TicketFilter
-from dash_app.synthetic import DDL
 from dash_app.warehouse import Warehouse
+from tests.fixtures.history import CATEGORIES, History, generate_history, generate_predictions
+from tests.fixtures.marts import DDL
+from tests.fixtures.raw_loader import load_history
 
 pytestmark = pytest.mark.integration
 
@@ -62,7 +62,7 @@ def as_counter(frame: pd.DataFrame) -> Counter[tuple[str, str]]:
 
 
 def synthetic_columns() -> dict[str, set[str]]:
-    """The columns dash_app.synthetic gives each marts table it makes up."""
+    """The columns tests.fixtures.marts gives each marts table it makes up."""
     tables = {}
     for statement in DDL:
         match = re.match(r"\s*CREATE TABLE IF NOT EXISTS marts\.(\w+) \((.*)\)\s*$", statement, re.S)

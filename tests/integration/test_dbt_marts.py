@@ -15,9 +15,7 @@ from typing import Any
 import pytest
 
 from batch import transform
-from batch.raw_loader import load_history
 from batch.settings import BatchSettings
-from batch.synthetic import History, generate_history
 from cxa import db, metrics
 from cxa.events import (
     AgentReplied,
@@ -30,6 +28,8 @@ from cxa.events import (
     TicketStatus,
     TicketStatusChanged,
 )
+from tests.fixtures.history import History, generate_history
+from tests.fixtures.raw_loader import load_history
 
 pytestmark = pytest.mark.integration
 

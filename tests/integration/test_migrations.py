@@ -1,12 +1,15 @@
 """Migrations on a real PostgreSQL: schemas, roles, keys; down and up again."""
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
+import psycopg
 import pytest
 from psycopg.types.json import Jsonb
 
+from batch import warehouse
 from cxa import db
+from cxa.marts import ForecastGrain
 
 pytestmark = pytest.mark.integration
 
@@ -53,3 +56,42 @@ def test_migrations_go_down_and_up_again(database_url: str) -> None:
     assert db.current_revision(database_url) is None
     db.migrate(database_url)
     assert db.current_revision(database_url) == db.head_revision()
+
+
+def test_the_nightly_jobs_tables_take_only_the_grains_the_job_and_the_dashboard_share(
+    database_url: str,
+) -> None:
+    forecast = (date(2026, 3, 2), datetime.now(UTC), "v1", "ensemble", "channel", "email")
+    forecast_end = (datetime(2026, 3, 2, tzinfo=UTC), 1.0, 0.5, 1.5, 0.8)
+    with db.connect(database_url) as conn:
+        for grain in ForecastGrain:
+            warehouse.replace_rows(
+                conn,
+                "ticket_volume_forecast",
+                warehouse.FORECAST_COLUMNS,
+                [(*forecast, grain, *forecast_end)],
+                date(2026, 3, 2),
+                scope={"grain": grain},
+            )
+        hourly = [(*forecast, "hourly", *forecast_end)]
+        with pytest.raises(psycopg.errors.CheckViolation):
+            warehouse.replace_rows(
+                conn, "ticket_volume_forecast", warehouse.FORECAST_COLUMNS, hourly, date(2026, 3, 2)
+            )
+        conn.rollback()
+        privileges = conn.execute(
+            "SELECT has_table_privilege('cxa_transformer', 'marts.shift_plan', 'INSERT'),"
+            " has_table_privilege('cxa_dashboard', 'marts.ticket_volume_forecast', 'SELECT'),"
+            " has_table_privilege('cxa_analyst', 'marts.staffing_gap', 'SELECT')"
+        ).fetchone()
+    assert privileges == (True, True, True)
+
+
+def test_the_nightly_job_names_the_fix_for_a_database_not_migrated(database_url: str) -> None:
+    from alembic import command
+
+    command.downgrade(db.alembic_config(database_url), "0006")
+    with pytest.raises(RuntimeError, match=r"at migration 0006, this version needs 0007: run `cxa migrate`"):
+        db.require_migrated(database_url)
+    db.migrate(database_url)
+    db.require_migrated(database_url)

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from batch.raw_loader import load_history
-from batch.synthetic import generate_history
 from cxa import db
+from tests.fixtures.history import generate_history
+from tests.fixtures.raw_loader import load_history
 
 pytestmark = pytest.mark.integration
 

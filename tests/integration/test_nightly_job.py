@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from psycopg_pool import ConnectionPool
 
-from batch.raw_loader import load_history
-from batch.synthetic import generate_history
 from cxa import db
 from cxa.marts import ForecastGrain
 from dash_app.warehouse import Warehouse
+from tests.fixtures.history import generate_history
+from tests.fixtures.raw_loader import load_history
 
 pytestmark = pytest.mark.integration
 
