@@ -1,5 +1,7 @@
 """Contract checks for incoming messages: pure functions, no Faust, no Kafka client."""
 
+import hashlib
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -14,6 +16,14 @@ _ADAPTERS: dict[str, TypeAdapter[events.TicketEvent] | TypeAdapter[events.AgentE
 }
 
 ValidEvent = events.TicketEvent | events.AgentEvent
+
+_CONTENT_NAMESPACE = uuid.UUID("0c9a3f4e-7d21-5b8e-9f61-3a2d4c5b6e7f")
+
+
+def content_id(value: bytes) -> uuid.UUID:
+    """The ``event_id`` of a message that carries none: the same bytes always give the same id, so a
+    redelivery or a publisher's retry of it lands once."""
+    return uuid.uuid5(_CONTENT_NAMESPACE, hashlib.sha256(value).hexdigest())
 
 
 @dataclass(frozen=True)
@@ -38,7 +48,8 @@ def validate(
 ) -> ValidEvent:
     """The event in a message, or :class:`cxa.events.InvalidEvent` with the reason it breaks the contract.
 
-    Beyond the schema: the event must belong on its topic, the message key must be the entity id
+    An event without ``event_id`` gets :func:`content_id`. Beyond the schema: the event must
+    belong on its topic, the message key must be the entity id
     (so that all events of one ticket, or support agent, stay in one partition), the message must
     fit ``limits``, and its time must be within the clock skew allowed around ``now`` (the wall
     clock when not given).
@@ -67,6 +78,8 @@ def validate(
             Refusal.KEY_MISMATCH,
         )
     events.check_occurred_at(event.occurred_at, now or datetime.now(UTC), limits.max_ahead)
+    if "event_id" not in event.model_fields_set:
+        event = event.model_copy(update={"event_id": content_id(value)})
     return event
 
 

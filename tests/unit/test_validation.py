@@ -1,3 +1,4 @@
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -7,7 +8,7 @@ from hypothesis import strategies as st
 
 from cxa import events, topics
 from cxa.deadletters import Refusal
-from stream_processors.ingest.validation import Limits, ValidEvent, validate
+from stream_processors.ingest.validation import Limits, ValidEvent, content_id, validate
 from tests.strategies import any_text, near_valid
 
 WHEN = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
@@ -21,6 +22,16 @@ def test_valid_events_pass_on_their_own_topic() -> None:
     assert validate(topics.TICKET_EVENTS, b"T1", events.serialize(TICKET)) == TICKET
     assert validate(topics.AGENT_EVENTS, b"A1", events.serialize(AGENT)) == AGENT
     assert validate(topics.TICKET_EVENTS, None, events.serialize(TICKET)) == TICKET
+
+
+def test_an_event_without_an_id_gets_the_same_id_on_every_delivery() -> None:
+    payload = TICKET.model_dump(mode="json", exclude={"event_id"})
+    value = json.dumps(payload).encode()
+    first, again = (validate(topics.TICKET_EVENTS, b"T1", value) for _ in range(2))
+    assert first.event_id == again.event_id == content_id(value)
+    other = json.dumps({**payload, "body": "another"}).encode()
+    assert validate(topics.TICKET_EVENTS, b"T1", other).event_id != first.event_id
+    assert validate(topics.TICKET_EVENTS, b"T1", events.serialize(TICKET)).event_id == TICKET.event_id
 
 
 def test_an_event_on_the_wrong_topic_is_invalid() -> None:
