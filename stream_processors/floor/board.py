@@ -1,9 +1,10 @@
 """What the wall board shows, computed from the floor state at one moment.
 
 Definitions follow ``cxa.metrics``: a ticket is *waiting* when it is open and no agent who is on
-shift holds it; *at risk* when it has no first reply yet and its first-reply target is less than
-``at_risk_within`` away (or already passed); *CSAT today* counts ratings 4-5 over all ratings
-since midnight UTC; *backlog* is every ticket not solved or closed.
+shift holds it; *at risk* when it has no first reply yet, its SLA clock is running (it is open:
+pending, on hold and solved stop the clock) and its first-reply due time (the target, plus the
+time the clock stood still) is less than ``at_risk_within`` away (or already passed); *CSAT
+today* counts ratings 4-5 over all ratings since midnight UTC; *backlog* is every ticket not solved or closed.
 """
 
 from dataclasses import dataclass
@@ -70,8 +71,10 @@ def board(state: FloorState, now: datetime, at_risk_within: timedelta) -> Board:
         backlog += 1
         if record["first_reply_at"]:
             continue
+        due = first_reply_due(record)
+        if due is None:
+            continue
         created_at = _at(record["created_at"])
-        due = first_reply_due(record["priority"], created_at)
         if due - now <= at_risk_within:
             at_risk.append(
                 AtRisk(

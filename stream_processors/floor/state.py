@@ -42,9 +42,29 @@ def _backoff(reroute_after: timedelta, ticket: Record) -> timedelta:
 
 
 @functools.lru_cache(maxsize=1 << 17)
-def first_reply_due(priority: str, created_at: datetime) -> datetime:
-    """Calendar first-reply target of the priority (the clock runs while nobody has replied)."""
-    return created_at + timedelta(minutes=SLA_POLICIES[Priority(priority)].first_reply_minutes)
+def _first_reply_target(priority: str) -> timedelta:
+    return timedelta(minutes=SLA_POLICIES[Priority(priority)].first_reply_minutes)
+
+
+def first_reply_due(ticket: Record) -> datetime | None:
+    """When the ticket's calendar SLA clock reaches its first-reply target, as ``cxa.metrics``
+    defines it: the clock runs only while the ticket is open (pending, on hold or solved stop it).
+    None while it is stopped: a ticket whose clock is not running is not at risk."""
+    if ticket["status"] != OPEN:
+        return None
+    stopped = timedelta(minutes=ticket.get("stopped_minutes", 0.0))
+    return _at(ticket["created_at"]) + _first_reply_target(ticket["priority"]) + stopped
+
+
+def _run_clock(ticket: Record, status: str, moment: datetime) -> None:
+    """Stop the SLA clock when the ticket leaves ``open``; add the stopped time when it is back."""
+    was_open, is_open = ticket["status"] == OPEN, status == OPEN
+    if was_open and not is_open:
+        ticket["stopped_since"] = _iso(moment)
+    elif is_open and not was_open and ticket.get("stopped_since"):
+        stopped = max((moment - _at(ticket["stopped_since"])).total_seconds() / 60, 0.0)
+        ticket["stopped_minutes"] = ticket.get("stopped_minutes", 0.0) + stopped
+        ticket["stopped_since"] = None
 
 
 @dataclass
@@ -105,6 +125,7 @@ class FloorState:
         elif isinstance(event, events.TicketStatusChanged | events.TicketReopened):
             status = event.status.value if isinstance(event, events.TicketStatusChanged) else OPEN
             self._release(ticket_id, ticket)
+            _run_clock(ticket, status, event.occurred_at)
             ticket["status"] = status
             if status == TicketStatus.CLOSED.value:
                 del self.tickets[ticket_id]
@@ -187,7 +208,7 @@ class FloorState:
                     priority=_PRIORITIES[ticket["priority"]],
                     language=ticket["language"],
                     created_at=created_at,
-                    sla_due_at=first_reply_due(ticket["priority"], created_at),
+                    sla_due_at=first_reply_due(ticket) or created_at,  # open, so never None
                     channel=_CHANNELS[ticket["channel"]],
                 )
             )

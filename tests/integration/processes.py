@@ -42,7 +42,8 @@ def wait_for(probe: Callable[[], T], *, timeout: float, what: str, interval: flo
 
 @contextmanager
 def worker(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """A `cxa worker` process; stopped (SIGTERM, then SIGKILL) on exit unless already dead."""
+    """A `cxa worker` process, stopped with SIGTERM on exit unless already dead. A worker still
+    running 20 s later is killed, and the test fails (unless it is failing already)."""
     with log.open("ab") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "cxa", "worker"],
@@ -50,16 +51,20 @@ def worker(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
             stdout=out,
             stderr=subprocess.STDOUT,
         )
+    hung = False
     try:
         yield process
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
             try:
-                process.wait(timeout=30)
+                process.wait(timeout=20)
             except subprocess.TimeoutExpired:
+                hung = True
                 process.kill()
                 process.wait()
+    if hung:
+        raise AssertionError(f"the worker did not stop within 20 s of SIGTERM (its log: {log})")
 
 
 def kill_broker(broker: KafkaBroker) -> None:

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from cxa import events
+from cxa.metrics import ticket_metrics
 from stream_processors.floor import FloorState, Tracked, board
 from stream_processors.floor.agent import apply_floor_message
 from stream_processors.packing import pack
@@ -144,6 +145,40 @@ def test_the_board_counts_what_the_wall_shows() -> None:
     assert risk.ticket_id == "T0"
     assert risk.minutes_left == pytest.approx(24.5)
     assert [(a.agent_id, a.status, a.load) for a in wall.agents] == [("A1", "online", 1), ("A2", "away", 0)]
+
+
+def test_at_risk_follows_the_sla_clock_of_the_marts_which_pending_and_on_hold_stop() -> None:
+    created = events.TicketCreated(
+        ticket_id="T1",
+        occurred_at=T0,
+        customer_id="C1",
+        channel="email",
+        priority="urgent",
+        subject="s",
+        body="b",
+    )
+    lifecycle: list[events.EventBase] = [
+        created,
+        events.TicketStatusChanged(ticket_id="T1", occurred_at=T0 + timedelta(minutes=10), status="pending"),
+        events.TicketStatusChanged(ticket_id="T1", occurred_at=T0 + timedelta(minutes=70), status="open"),
+        events.TicketStatusChanged(ticket_id="T1", occurred_at=T0 + timedelta(minutes=75), status="on_hold"),
+        events.TicketReopened(ticket_id="T1", occurred_at=T0 + timedelta(minutes=95)),
+    ]
+    state = _state()
+    for moment, event in enumerate(lifecycle):
+        state.apply(event)
+        now = event.occurred_at + timedelta(seconds=1)
+        wall = board(state, now, at_risk_within=timedelta(minutes=30))
+        marts = ticket_metrics(lifecycle[: moment + 1], as_of=now)
+        if state.tickets["T1"]["status"] == "open":
+            (risk,) = wall.at_risk
+            assert risk.due_at == marts.first_reply_due_at
+        else:  # the clock stands still: nothing can breach meanwhile
+            assert wall.at_risk == []
+    # 30 minutes of target, 60 pending and 20 on hold: due 110 minutes after creation.
+    assert wall.at_risk[0].due_at == T0 + timedelta(minutes=110)
+    (waiting,) = state.waiting(now, reroute_after=timedelta(0))
+    assert waiting.sla_due_at == T0 + timedelta(minutes=110)
 
 
 def test_tracked_state_flushes_only_what_changed() -> None:
