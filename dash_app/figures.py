@@ -82,11 +82,15 @@ def floor_numbers(
         return blank_numbers("No live data: the stream has not started")
     row = summary.iloc[0]
     age = now - row["updated_at"]
-    is_stale = age > stale_after
-    if is_stale:
-        status = f"STALE: live data last updated {minutes_text(age)} ago ({row['updated_at']:%H:%M:%S} UTC)"
+    # Stamped with the writer's wall clock: far in the future means a clock is wrong, not fresh data.
+    is_stale = abs(age) > stale_after
+    stamp = f"{row['updated_at']:%H:%M:%S} UTC"
+    if age < -stale_after:
+        status = f"STALE: live data dated {minutes_text(-age)} ahead of this clock ({stamp})"
+    elif is_stale:
+        status = f"STALE: live data last updated {minutes_text(age)} ago ({stamp})"
     else:
-        status = f"Live · updated {row['updated_at']:%H:%M:%S} UTC"
+        status = f"Live · updated {stamp}"
     dash = "—"
     oldest = row["oldest_waiting_at"]
     csat_total = int(row["csat_total_today"])

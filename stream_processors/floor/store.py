@@ -2,7 +2,7 @@
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Protocol
 
 from cxa import events
@@ -25,6 +25,9 @@ class PostgresFloorStore:
         self._database = LazyAsyncPool(database_url)
 
     async def write_board(self, board: Board, last_event_at: datetime | None) -> None:
+        # Stamped with the wall clock, whatever clock the floor runs on (a simulation runs ahead of
+        # it), so that readers can tell a board that stopped coming from a live one.
+        updated_at = datetime.now(UTC)
         online = sum(a.status == "online" for a in board.agents)
         away = sum(a.status == "away" for a in board.agents)
         pool = await self._database.opened()
@@ -46,7 +49,7 @@ class PostgresFloorStore:
                     csat_total_today = EXCLUDED.csat_total_today
                 """,
                 (
-                    board.as_of,
+                    updated_at,
                     last_event_at,
                     board.waiting,
                     board.backlog,
@@ -64,7 +67,7 @@ class PostgresFloorStore:
             await cursor.execute("DELETE FROM live.queue_depth")
             await cursor.executemany(
                 "INSERT INTO live.queue_depth VALUES (%s, %s, %s, %s, %s)",
-                [(q.category, q.priority, q.waiting, q.oldest_created_at, board.as_of) for q in board.queues],
+                [(q.category, q.priority, q.waiting, q.oldest_created_at, updated_at) for q in board.queues],
             )
             await cursor.execute("DELETE FROM live.sla_at_risk")
             await cursor.executemany(
@@ -79,7 +82,7 @@ class PostgresFloorStore:
                         r.created_at,
                         r.due_at,
                         r.minutes_left,
-                        board.as_of,
+                        updated_at,
                     )
                     for r in board.at_risk[:500]
                 ],
@@ -88,7 +91,7 @@ class PostgresFloorStore:
             await cursor.executemany(
                 "INSERT INTO live.agent_load VALUES (%s, %s, %s, %s, %s, %s)",
                 [
-                    (a.agent_id, a.status, a.load, a.capacity, a.handled_today, board.as_of)
+                    (a.agent_id, a.status, a.load, a.capacity, a.handled_today, updated_at)
                     for a in board.agents
                 ],
             )

@@ -71,17 +71,24 @@ def test_the_router_assigns_live_tickets_and_the_board_is_fresh(
                 timeout=240,
                 what="five live tickets assigned by the router",
             )
+            # Stamped with the wall clock although the simulation runs hours ahead of it. One board,
+            # read in one statement, so its tables agree with each other.
             wait_for(
                 lambda: (
                     one_row(
                         database_url,
-                        "SELECT count(*) FROM live.floor_summary WHERE"
-                        " updated_at > now() - interval '3 seconds' AND agents_online > 0",
+                        "SELECT count(*) FROM live.floor_summary WHERE agents_online > 0"
+                        " AND updated_at BETWEEN now() - interval '3 seconds' AND now()"
+                        " AND waiting = (SELECT coalesce(sum(waiting), 0) FROM live.queue_depth)"
+                        " AND least(at_risk, 500) = (SELECT count(*) FROM live.sla_at_risk)",
                     )[0]
                     == 1
                 ),
                 timeout=30,
-                what="a fresh wall board",
+                what="a fresh wall board whose queues and tickets at risk add up",
+            )
+            assert (
+                one_row(database_url, "SELECT count(*) FROM live.sla_at_risk WHERE minutes_left < 30")[0] > 0
             )
         finally:
             simulator.terminate()

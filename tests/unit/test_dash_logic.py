@@ -41,6 +41,11 @@ def test_stale_or_missing_floor_shows_dashes_never_zeros():
     assert stale.is_stale
     assert stale.status.startswith("STALE")
     assert stale.waiting == "—"
+    ahead = figures.floor_numbers(
+        summary(NOW + timedelta(hours=2)), pd.DataFrame(), None, NOW, timedelta(seconds=10)
+    )
+    assert ahead.is_stale
+    assert ahead.status.startswith("STALE: live data dated 2h 00m ahead of this clock")
     missing = figures.floor_numbers(
         pd.DataFrame(columns=FLOOR_COLUMNS), pd.DataFrame(), None, NOW, timedelta(seconds=10)
     )
