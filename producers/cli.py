@@ -84,10 +84,20 @@ def backfill_history(
     until_now: bool = typer.Option(
         False, "--until-now", help="End now instead of this midnight (UTC; repeatable, same ids)."
     ),
+    end_at: datetime | None = typer.Option(
+        None,
+        "--end",
+        formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
+        help="End at this UTC time instead of this midnight (the same end gives the same history).",
+    ),
 ) -> None:
     """Publish DAYS of realistic history with historical timestamps, as fast as possible."""
     settings = SimulationSettings()
+    if until_now and end_at is not None:
+        raise typer.BadParameter("give --until-now or --end, not both")
     end = datetime.now(UTC).replace(microsecond=0) if until_now else None
+    if end_at is not None:
+        end = end_at.replace(tzinfo=UTC)
     load_reference_data()
     with Publisher(settings.kafka) as publisher, _progress("backfill") as progress:
         task = progress.add_task("days", total=days, detail="")

@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,9 @@ from producers.simulation.settings import SimulationSettings
 from tests.integration.processes import wait_for, worker
 
 pytestmark = pytest.mark.integration
+
+# A fixed end, so the history the CLI publishes and the one the test expects are the same on any day.
+END = datetime(2026, 3, 2, tzinfo=UTC)
 
 
 def _count(url: str, table: str, seed: int) -> int:
@@ -39,7 +43,7 @@ def test_a_backfill_lands_in_postgres_through_the_worker(stack, database_url: st
         "CXA_WORKER_DATA_DIR": str(tmp_path / "worker"),
     }
     result = subprocess.run(
-        [sys.executable, "-m", "cxa", "simulate", "backfill", "--days", "3"],
+        [sys.executable, "-m", "cxa", "simulate", "backfill", "--days", "3", "--end", f"{END:%Y-%m-%d}"],
         env={**os.environ, **env},
         capture_output=True,
         text=True,
@@ -51,7 +55,7 @@ def test_a_backfill_lands_in_postgres_through_the_worker(stack, database_url: st
 
     expected: list[events.EventBase] = []
     settings = SimulationSettings(seed=seed, customers=500, agents=12)
-    backfill(settings, 3, expected.append)
+    backfill(settings, 3, expected.append, end=END)
     tickets = sum(isinstance(e, events.TicketEventBase) for e in expected)
     assert tickets > 500
 

@@ -5,6 +5,7 @@ import signal
 import subprocess
 import sys
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -16,10 +17,13 @@ from tests.integration.processes import one_row, wait_for, worker
 
 pytestmark = pytest.mark.integration
 
+# A fixed end, so the history the CLI publishes and the one the test expects are the same on any day.
+END = datetime(2026, 3, 2, tzinfo=UTC)
+
 
 def _backfill(env: dict[str, str], seed: int) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "cxa", "simulate", "backfill", "--days", "2"],
+        [sys.executable, "-m", "cxa", "simulate", "backfill", "--days", "2", "--end", f"{END:%Y-%m-%d}"],
         env={**os.environ, **env, "CXA_SIM_SEED": str(seed)},
         capture_output=True,
         text=True,
@@ -38,7 +42,7 @@ def _tickets(url: str, seed: int) -> int:
 def _expected_tickets(seed: int) -> int:
     emitted: list[events.EventBase] = []
     settings = SimulationSettings(seed=seed, customers=300, agents=12, tickets_per_day=400)
-    backfill(settings, 2, emitted.append)
+    backfill(settings, 2, emitted.append, end=END)
     return sum(isinstance(e, events.TicketEventBase) for e in emitted)
 
 
