@@ -18,7 +18,7 @@ from dash_app.access import EXTENSION, AppContext, SignedIn, client_ip, context,
 from dash_app.accounts import Accounts, LoginOutcome, policy_from
 from dash_app.permissions import can_open, can_run_callback, home_path, page_for_path, visible_pages
 from dash_app.settings import DashboardSettings
-from dash_app.warehouse import Warehouse
+from dash_app.warehouse import MissingTable, Warehouse
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +84,7 @@ def create_app(settings: DashboardSettings, database_url: str) -> dash.Dash:
         suppress_callback_exceptions=True,
         title="cxa",
         update_title=None,  # type: ignore[arg-type]
+        on_error=show_missing_table,
     )
     app.layout = shell
     return app
@@ -100,7 +101,27 @@ def shell() -> html.Div:
         ]
         links.append(html.Span(f"{user.username} ({user.role.value})", className="nav-user"))
         links.append(html.A("Sign out", href="/logout", className="nav-link", id="nav-logout"))
-    return html.Div([html.Nav(links, className="nav"), dash.page_container], className="shell")
+    banner = html.Div(id="data-error", className="data-error", style={"display": "none"})
+    return html.Div([html.Nav(links, className="nav"), banner, dash.page_container], className="shell")
+
+
+def show_missing_table(exc: Exception) -> Any:
+    """Callback errors: a missing table is shown to the user with its fix (the page, or a banner
+    above it); anything else is raised as before."""
+    if not isinstance(exc, MissingTable):
+        raise exc
+    log.error("dashboard: %s", exc)
+    message = f"Data unavailable: {exc}. Reload the page once done."
+    outputs = dash.callback_context.outputs_list
+    specs = outputs if isinstance(outputs, list) else [outputs]
+    if any(isinstance(spec, dict) and spec.get("id") == "_pages_content" for spec in specs):
+        # The page's own layout failed: the page is the error.
+        error_page = html.Div(
+            [html.H1("Data unavailable"), html.P(str(exc))], id="data-error-page", className="data-error-page"
+        )
+        return [error_page if spec.get("id") == "_pages_content" else dash.no_update for spec in specs]
+    dash.set_props("data-error", {"children": message, "style": {"display": "block"}})
+    return None
 
 
 def guard() -> Response | tuple[Any, int] | None:

@@ -1,7 +1,7 @@
 """Queries of the dashboard: the ``live`` and ``marts`` schemas only, returned as DataFrames.
 
-A table that does not exist yet (before the first stream second or the first nightly batch)
-reads as empty, so a page says "no data yet" instead of failing.
+A table that exists but holds nothing reads as an empty frame (a page says "no data yet"); a table
+that does not exist is :class:`MissingTable`, which the app shows as an error naming the fix.
 """
 
 from dataclasses import dataclass
@@ -47,6 +47,19 @@ class FloorSnapshot:
     read_at: datetime
 
 
+class MissingTable(RuntimeError):
+    """A table the dashboard reads does not exist: the database is not migrated, or the nightly job
+    has not built the marts yet."""
+
+    def __init__(self, relation: str) -> None:
+        fix = (
+            "run the nightly job (`cxa batch nightly`), which builds the marts"
+            if "marts." in relation
+            else "run `cxa migrate`"
+        )
+        super().__init__(f"{relation} does not exist: {fix}")
+
+
 class Warehouse:
     def __init__(self, pool: ConnectionPool) -> None:
         self._pool = pool
@@ -56,8 +69,9 @@ class Warehouse:
             try:
                 with conn.transaction():
                     rows = conn.execute(sql, params).fetchall()
-            except psycopg.errors.UndefinedTable:
-                rows = []
+            except psycopg.errors.UndefinedTable as exc:
+                primary = exc.diag.message_primary or str(exc)
+                raise MissingTable(primary.removeprefix("relation ").removesuffix(" does not exist")) from exc
         return pd.DataFrame(rows, columns=columns)
 
     # --- live -------------------------------------------------------------------------------

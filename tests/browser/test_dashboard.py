@@ -5,11 +5,16 @@ from pathlib import Path
 
 import pytest
 from dash.testing import wait
+from psycopg_pool import ConnectionPool
 from selenium.webdriver.common.action_chains import ActionChains
 
 from cxa import db
 from cxa.deadletters import Refusal
-from tests.browser.conftest import login, screenshot
+from dash_app.accounts import Accounts, policy_from
+from dash_app.permissions import Role
+from dash_app.server import create_app
+from dash_app.settings import DashboardSettings
+from tests.browser.conftest import PASSWORD, login, screenshot
 from tests.fixtures.marts import write_deadletters, write_floor
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
@@ -156,3 +161,22 @@ def test_analyst_cannot_open_the_admin_page(dash_duo, dashboard):
     )
     assert refused == 403
     assert ("analyst", "forbidden") in audit_actions(dashboard.database_url)
+
+
+def test_pages_without_their_marts_say_which_is_missing_and_the_fix(dash_duo, database_url):
+    # A migrated database the nightly job has not built the marts of yet.
+    with ConnectionPool(
+        db.libpq_url(database_url), min_size=1, max_size=1, kwargs={"autocommit": True}
+    ) as pool:
+        Accounts(pool, policy_from(5, 15, 15)).create_user("analyst", PASSWORD, Role.ANALYST)
+    settings = DashboardSettings(CXA_DASHBOARD_SECRET_KEY="test-secret-key")
+    dash_duo.start_server(create_app(settings, database_url), navigate=False)
+    login(dash_duo, "analyst")
+    dash_duo.driver.get(dash_duo.server.url + "/volume")
+    wait.until(
+        lambda: (
+            "does not exist: run the nightly job" in dash_duo.driver.find_element("css selector", "body").text
+        ),
+        timeout=30,
+    )
+    screenshot(dash_duo, "missing-marts")

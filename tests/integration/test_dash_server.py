@@ -1,6 +1,6 @@
-"""The dashboard's guard through Flask's test client, on a real account store: every way in that a
-browser test does not take (no session, a forged form, another role's page or callback, an
-expired session, a disabled user, an open redirect)."""
+"""The dashboard's server on a real PostgreSQL, through Flask's test client: the guard on every way
+in that a browser test does not take (no session, a forged form, another role's page or callback,
+an expired session, a disabled user, an open redirect), and a missing table shown as an error."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -14,6 +14,7 @@ from dash_app.accounts import Accounts, policy_from
 from dash_app.permissions import Role
 from dash_app.server import create_app
 from dash_app.settings import DashboardSettings
+from dash_app.warehouse import MissingTable, Warehouse
 
 pytestmark = pytest.mark.integration
 
@@ -111,3 +112,17 @@ def test_an_expired_session_or_a_disabled_user_is_signed_out(server: flask.Flask
 def test_a_sign_in_never_redirects_off_the_site(server: flask.Flask) -> None:
     for target in ("//evil.example/", "https://evil.example/", "javascript:alert(1)"):
         assert _sign_in(server.test_client(), "admin", target) == "/"
+
+
+def test_a_missing_mart_is_an_error_naming_the_fix_and_an_empty_one_reads_empty(database_url: str) -> None:
+    with ConnectionPool(
+        db.libpq_url(database_url), min_size=1, max_size=1, kwargs={"autocommit": True}
+    ) as pool:
+        warehouse = Warehouse(pool)
+        with pytest.raises(
+            MissingTable, match=r'"marts.ticket_volume_hourly" does not exist: run the nightly job'
+        ):
+            warehouse.frame("SELECT hour_at FROM marts.ticket_volume_hourly", (), ["hour_at"])
+        # The nightly job's own tables come from a migration: empty, not missing, before its first run.
+        assert warehouse.backtest().empty
+        assert warehouse.floor().hour_forecast is None
