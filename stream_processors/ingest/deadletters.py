@@ -50,6 +50,36 @@ class Outgoing:
     partition: int | None = None
 
 
+@dataclass(frozen=True)
+class Bounded:
+    """A dead letter's key and value cut to their bounds, with their sizes as sent."""
+
+    key: bytes | None
+    value: bytes | None
+    key_bytes: int
+    value_bytes: int
+
+    @property
+    def key_cut(self) -> bool:
+        return self.key_bytes > len(self.key or b"")
+
+    @property
+    def value_cut(self) -> bool:
+        return self.value_bytes > len(self.value or b"")
+
+
+def bounded(source: Source, max_value_bytes: int) -> Bounded:
+    """The key cut to ``KEY_MAX_BYTES`` and the value to ``max_value_bytes``: the same cut for the
+    Kafka record and the table row."""
+    key, value = source.key, source.value
+    return Bounded(
+        key=key[:KEY_MAX_BYTES] if key is not None else None,
+        value=value[:max_value_bytes] if value is not None else None,
+        key_bytes=len(key or b""),
+        value_bytes=len(value or b""),
+    )
+
+
 def deadletter_message(letter: DeadLetter, max_value_bytes: int) -> Outgoing:
     """The Kafka record of a dead letter: original key and bytes (cut to size), reason and origin.
 
@@ -69,18 +99,14 @@ def deadletter_message(letter: DeadLetter, max_value_bytes: int) -> Outgoing:
         (deadletters.ORIGIN_OFFSET_HEADER, str(source.offset).encode()),
         (deadletters.AT_HEADER, letter.at.isoformat().encode()),
     ]
-    value = source.value
-    if value is None:  # Kafka takes no record without key and value: keep it empty, and say so
+    cut = bounded(source, max_value_bytes)
+    if cut.value is None:  # Kafka takes no record without key and value: keep it empty, and say so
         headers.append((deadletters.NULL_VALUE_HEADER, b"1"))
-        value = b""
-    elif len(value) > max_value_bytes:
-        headers.append((deadletters.TRUNCATED_HEADER, str(len(value)).encode()))
-        value = value[:max_value_bytes]
-    key = source.key
-    if key is not None and len(key) > KEY_MAX_BYTES:
-        headers.append((deadletters.KEY_TRUNCATED_HEADER, str(len(key)).encode()))
-        key = key[:KEY_MAX_BYTES]
-    return Outgoing(key=key, value=value, headers=tuple(headers))
+    elif cut.value_cut:
+        headers.append((deadletters.TRUNCATED_HEADER, str(cut.value_bytes).encode()))
+    if cut.key_cut:
+        headers.append((deadletters.KEY_TRUNCATED_HEADER, str(cut.key_bytes).encode()))
+    return Outgoing(key=cut.key, value=cut.value if cut.value is not None else b"", headers=tuple(headers))
 
 
 class DeadLetterStore(Protocol):
@@ -114,17 +140,17 @@ class PostgresDeadLetters:
         columns: list[list[object]] = [[] for _ in range(10)]
         for letter in letters:
             source = letter.source
-            size = len(source.value or b"")
+            cut = bounded(source, max_value_bytes)
             row = (
                 source.topic,
                 source.partition,
                 source.offset,
                 letter.kind.value,
                 deadletters.cap_reason(letter.reason),
-                source.key[:KEY_MAX_BYTES] if source.key is not None else None,
-                source.value[:max_value_bytes] if source.value is not None else None,
-                size,
-                size > max_value_bytes or len(source.key or b"") > KEY_MAX_BYTES,
+                cut.key,
+                cut.value,
+                cut.value_bytes,
+                cut.value_cut or cut.key_cut,
                 letter.at,
             )
             for column, value in zip(columns, row, strict=True):
