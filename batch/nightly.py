@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 
-from batch import transform, warehouse
+from batch import store, transform
 from batch.backtest import BASELINE, rolling_origin
 from batch.forecast import ForecastConfig, forecast, model_version, regular_series
 from batch.settings import BatchSettings
@@ -76,14 +76,14 @@ def forecast_step(database_url: str, settings: BatchSettings, as_of: datetime) -
     version = model_version(method)
     db.require_migrated(database_url)
     with db.connect(database_url) as conn:
-        end = history_end(warehouse.last_volume_hour(conn), as_of)
+        end = history_end(store.last_volume_hour(conn), as_of)
         day_end = end.replace(hour=0)  # daily series: complete days only
         since = day_end - timedelta(days=settings.forecast_history_days)
         forecasts: list[tuple[object, ...]] = []
         backtests: list[tuple[object, ...]] = []
         skipped: list[str] = []
         for queue_type in QUEUE_TYPES:
-            volume = warehouse.hourly_volume(conn, queue_type, since, end)
+            volume = store.hourly_volume(conn, queue_type, since, end)
             for queue, rows in volume.groupby("queue"):
                 counts = pd.Series(rows["tickets"].to_numpy(), index=pd.DatetimeIndex(rows["hour_at"]))
                 # The queue's history starts on the day of its first ticket (no leading zeros).
@@ -147,10 +147,10 @@ def forecast_step(database_url: str, settings: BatchSettings, as_of: datetime) -
                         for score in report.scores
                     ]
         with conn.transaction():
-            written = warehouse.replace_rows(
-                conn, "ticket_volume_forecast", warehouse.FORECAST_COLUMNS, forecasts, run_date
+            written = store.replace_rows(
+                conn, "ticket_volume_forecast", store.FORECAST_COLUMNS, forecasts, run_date
             )
-            warehouse.replace_rows(conn, "forecast_backtest", warehouse.BACKTEST_COLUMNS, backtests, run_date)
+            store.replace_rows(conn, "forecast_backtest", store.BACKTEST_COLUMNS, backtests, run_date)
     queues = len({(row[4], row[5]) for row in forecasts})
     summary = f"{written} forecast rows for {queues} queues ({version}); {len(backtests)} backtest scores"
     return summary + (f"; skipped (too little history): {', '.join(skipped)}" if skipped else "")
@@ -170,10 +170,10 @@ def staffing_step(database_url: str, settings: BatchSettings, as_of: datetime) -
     aht = settings.aht_seconds()
     db.require_migrated(database_url)
     with db.connect(database_url) as conn:
-        predicted = warehouse.channel_forecast(conn, run_date)
+        predicted = store.channel_forecast(conn, run_date)
         if predicted.empty:
             raise RuntimeError(f"no hourly channel forecast for {run_date}: run the forecasts step first")
-        schedule = warehouse.scheduled_agents(conn)
+        schedule = store.scheduled_agents(conn)
         requirements: list[tuple[object, ...]] = []
         required: dict[datetime, int] = {}
         for channel, rows in predicted.groupby("channel"):
@@ -237,11 +237,11 @@ def staffing_step(database_url: str, settings: BatchSettings, as_of: datetime) -
             for hour in range(HOURS_PER_WEEK)
         ]
         with conn.transaction():
-            warehouse.replace_rows(
-                conn, "staffing_requirements", warehouse.REQUIREMENT_COLUMNS, requirements, run_date
+            store.replace_rows(
+                conn, "staffing_requirements", store.REQUIREMENT_COLUMNS, requirements, run_date
             )
-            warehouse.replace_rows(conn, "staffing_gap", warehouse.GAP_COLUMNS, gaps, run_date)
-            warehouse.replace_rows(conn, "shift_plan", warehouse.SHIFT_COLUMNS, shifts, run_date)
+            store.replace_rows(conn, "staffing_gap", store.GAP_COLUMNS, gaps, run_date)
+            store.replace_rows(conn, "shift_plan", store.SHIFT_COLUMNS, shifts, run_date)
     short = sum(1 for period_at in periods if required[period_at] > schedule[hour_of_week(period_at)])
     return (
         f"{len(periods)} hours planned, peak need {max(need_by_hour)} agents, "

@@ -7,7 +7,7 @@ import psycopg
 import pytest
 from psycopg.types.json import Jsonb
 
-from batch import warehouse
+from batch import store
 from cxa import db
 from cxa.marts import ForecastGrain
 
@@ -65,18 +65,18 @@ def test_the_nightly_jobs_tables_take_only_the_grains_the_job_and_the_dashboard_
     forecast_end = (datetime(2026, 3, 2, tzinfo=UTC), 1.0, 0.5, 1.5, 0.8)
     with db.connect(database_url) as conn:
         for grain in ForecastGrain:
-            warehouse.replace_rows(
+            store.replace_rows(
                 conn,
                 "ticket_volume_forecast",
-                warehouse.FORECAST_COLUMNS,
+                store.FORECAST_COLUMNS,
                 [(*forecast, grain, *forecast_end)],
                 date(2026, 3, 2),
                 scope={"grain": grain},
             )
         hourly = [(*forecast, "hourly", *forecast_end)]
         with pytest.raises(psycopg.errors.CheckViolation):
-            warehouse.replace_rows(
-                conn, "ticket_volume_forecast", warehouse.FORECAST_COLUMNS, hourly, date(2026, 3, 2)
+            store.replace_rows(
+                conn, "ticket_volume_forecast", store.FORECAST_COLUMNS, hourly, date(2026, 3, 2)
             )
         conn.rollback()
         privileges = conn.execute(

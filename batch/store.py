@@ -1,4 +1,4 @@
-"""The batch side's I/O edge: read history from the marts, write forecasts and staffing to the marts.
+"""The batch side's store: read history from the marts, write forecasts and staffing to the marts.
 
 The output tables are made by a migration (``cxa migrate``). Each is keyed by the run date: a
 re-run of the same day replaces that day's rows in one transaction, so the job is safe to repeat.
