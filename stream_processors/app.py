@@ -16,6 +16,7 @@ from stream_processors.categorizer.labels import Labelled
 from stream_processors.categorizer.labels import encode_within as encode_labels_within
 from stream_processors.categorizer.store import CategorizerStore, PostgresCategorizerStore
 from stream_processors.floor import agent as floor_agents
+from stream_processors.floor.handler import FLOOR_KEY, PublishRouted
 from stream_processors.floor.store import FloorStore, PostgresFloorStore
 from stream_processors.ingest import agent as ingest
 from stream_processors.ingest.deadletters import DeadLetterStore, Outgoing, PostgresDeadLetters
@@ -103,7 +104,7 @@ def create_app(
             app,
             settings,
             floor=floor,
-            routed=raw_topic(app, topics.TICKETS_ROUTED),
+            publish_routed=_routed_out(raw_topic(app, topics.TICKETS_ROUTED)),
             store=floor_store or PostgresFloorStore(settings.database.url),
         )
     if settings.categorizer_enabled:
@@ -131,7 +132,7 @@ def _to_floor(floor: faust.TopicT) -> Forward:
 
     async def forward(landed: Sequence[Landed]) -> None:
         packed = pack_within([item.source.value for item in landed])
-        await publish([Outgoing(floor_agents.FLOOR_KEY, value) for value in packed])
+        await publish([Outgoing(FLOOR_KEY, value) for value in packed])
 
     return forward
 
@@ -147,7 +148,17 @@ def _predictions_out(predictions: faust.TopicT, floor: faust.TopicT | None) -> P
             [Outgoing(p.ticket_id.encode(), value) for p, value in zip(predicted, values, strict=True)]
         )
         if to_floor is not None:
-            await to_floor([Outgoing(floor_agents.FLOOR_KEY, packed) for packed in pack_within(values)])
+            await to_floor([Outgoing(FLOOR_KEY, packed) for packed in pack_within(values)])
+
+    return out
+
+
+def _routed_out(routed: faust.TopicT) -> PublishRouted:
+    """Routing decisions to ``tickets.routed``, keyed by ticket."""
+    publish = publisher(routed)
+
+    async def out(decided: Sequence[events.TicketRouted]) -> None:
+        await publish([Outgoing(e.ticket_id.encode(), events.serialize(e)) for e in decided])
 
     return out
 

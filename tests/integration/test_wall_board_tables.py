@@ -11,7 +11,7 @@ from cxa import db, events
 from dash_app import figures
 from dash_app.warehouse import Warehouse
 from stream_processors.floor import FloorState, board
-from stream_processors.floor.agent import routed_event
+from stream_processors.floor.handler import routed_event
 from stream_processors.floor.store import PostgresFloorStore
 from stream_processors.routing import Policy, RoutingConfig, route
 

@@ -7,7 +7,7 @@ import pytest
 from cxa import events
 from cxa.metrics import ticket_metrics
 from stream_processors.floor import FloorState, Tracked, board
-from stream_processors.floor.agent import apply_floor_message
+from stream_processors.floor.handler import apply_floor_message
 from stream_processors.packing import pack
 from stream_processors.routing import Policy, route
 
