@@ -11,7 +11,7 @@ from psycopg_pool import ConnectionPool
 
 from cxa import db
 from dash_app.accounts import Accounts, policy_from
-from dash_app.permissions import Role
+from dash_app.permissions import PAGES, Role, home_path
 from dash_app.server import create_app
 from dash_app.settings import DashboardSettings
 from dash_app.warehouse import MissingTable, Warehouse
@@ -126,3 +126,23 @@ def test_a_missing_mart_is_an_error_naming_the_fix_and_an_empty_one_reads_empty(
         # The nightly job's own tables come from a migration: empty, not missing, before its first run.
         assert warehouse.backtest().empty
         assert warehouse.floor().hour_forecast is None
+
+
+def test_every_page_opens_for_its_roles_only_and_so_do_its_callbacks(server: flask.Flask) -> None:
+    for role in Role:
+        client = server.test_client()
+        _sign_in(client, role.value)
+        for page in PAGES:
+            response = client.get(page.path)
+            if role in page.roles:
+                assert response.status_code == 200, (role, page.path)
+            elif page.path == "/":
+                assert (response.status_code, response.headers["Location"]) == (302, home_path(role))
+            else:
+                assert response.status_code == 403, (role, page.path)
+            callback = client.post(
+                "/_dash-update-component",
+                json={**FORECAST_CALLBACK, "output": f"{page.prefix}-anything.children"},
+            )
+            # Refused before Dash sees it, or let through (where Dash answers for a made-up output).
+            assert (callback.status_code == 403) == (role not in page.roles), (role, page.path)
