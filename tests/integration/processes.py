@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from confluent_kafka import Consumer, KafkaException, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
 from cxa import db, topics
 from cxa.stack import KafkaBroker
@@ -97,11 +97,19 @@ def start_at_the_end(bootstrap: str, group: str) -> None:
         consumer.close()
 
 
+_COORDINATOR_LOADING = {
+    KafkaError.NOT_COORDINATOR,
+    KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
+    KafkaError.COORDINATOR_NOT_AVAILABLE,
+}
+
+
 def _committed(consumer: Consumer, offsets: list[TopicPartition]) -> bool:
     try:
         consumer.commit(offsets=offsets, asynchronous=False)
     except KafkaException as exc:
-        if exc.args[0].retriable():
+        error = exc.args[0]
+        if error.retriable() or error.code() in _COORDINATOR_LOADING:
             return False
         raise
     return True
