@@ -181,10 +181,6 @@ def _demo_credentials(cxa: list[str], children: ChildProcesses) -> tuple[str, di
     return saved["password"], {**os.environ, "CXA_DASHBOARD_SECRET_KEY": saved["secret_key"]}
 
 
-YEAR = 365 * 86400
-CENTURY = 100 * YEAR  # the worker's ceiling on its clock skew, in seconds
-
-
 @app.command("demo")
 def demo(
     history_days: int = typer.Option(60, min=1, help="Days of history to backfill on first start."),
@@ -213,7 +209,7 @@ def demo(
         # (speed - 1) s a second. Let the worker accept a year of that unless told otherwise.
         worker_env = {
             "CXA_WORKER_MAX_CLOCK_SKEW_SECONDS": str(
-                min(max(300, round((speed - 1) * 365 * 86400)), CENTURY)
+                min(max(300, round((speed - 1) * 365 * 86400)), round(events.LONGEST_AHEAD.total_seconds()))
             ),
             **os.environ,
         }

@@ -277,6 +277,10 @@ def parse(raw: bytes, adapter: TypeAdapter[Any] = EVENT_ADAPTER) -> Any:
 MAX_AHEAD: Final = timedelta(minutes=5)
 """How far ahead of the receiver's clock an event may be dated by default (clock skew between systems)."""
 
+LONGEST_AHEAD: Final = timedelta(days=100 * 365)
+"""The most any receiver may be set to accept: beyond a century "now + skew" leaves the calendar's
+range for no use."""
+
 EARLIEST_OCCURRED_AT: Final = datetime(2000, 1, 1, tzinfo=UTC)
 """Events dated before this are refused: no ticketing system in use has history that old, and a
 year-1 or epoch-zero date is a bug upstream that would otherwise top every "oldest" figure."""

@@ -11,9 +11,6 @@ from cxa import events
 from cxa.settings import DatabaseSettings, KafkaSettings
 from stream_processors.ingest.validation import Limits
 
-MAX_CLOCK_SKEW_SECONDS = 100 * 365 * 86400
-"""A century: beyond it "now + skew" leaves the calendar's range for no use."""
-
 
 class WorkerSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", env_prefix="CXA_WORKER_")
@@ -34,7 +31,7 @@ class WorkerSettings(BaseSettings):
     max_clock_skew_seconds: float = Field(
         default=events.MAX_AHEAD.total_seconds(),
         ge=0,
-        le=MAX_CLOCK_SKEW_SECONDS,
+        le=events.LONGEST_AHEAD.total_seconds(),
         description="Events dated further ahead of the worker's clock are dead-lettered (clock_skew)",
     )
     deadletter_max_bytes: int = Field(
