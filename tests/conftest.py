@@ -2,6 +2,9 @@
 
 Set CXA_TEST_REUSE_STACK=1 to run against the services named by KAFKA_BOOTSTRAP_SERVERS and
 DATABASE_URL instead (each test still gets a database of its own).
+
+Property tests draw the same examples on every run, so a run passes or fails on the code alone.
+CXA_TEST_HYPOTHESIS=explore draws new random examples on each run, to look for new failures.
 """
 
 import os
@@ -12,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy.engine import make_url
 
 from cxa import db
@@ -20,6 +24,10 @@ from cxa.settings import KafkaSettings, StackSettings
 from cxa.stack import throwaway_stack
 
 ROOT = Path(__file__).resolve().parents[1]
+
+settings.register_profile("deterministic", derandomize=True, database=None)
+settings.register_profile("explore", database=None)
+settings.load_profile(os.environ.get("CXA_TEST_HYPOTHESIS", "deterministic"))
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -97,14 +97,17 @@ def test_characters_postgresql_cannot_store_are_refused(text: str) -> None:
     assert validate(topics.TICKET_EVENTS, b"T1", emoji, now=WHEN).subject == "\U0001f4b3"
 
 
+def _refuse_non_finite(constant: str) -> None:
+    raise AssertionError(f"a non-finite number in the document: {constant}")
+
+
 def _storable(event: ValidEvent) -> None:
     """What every sink needs: strict UTF-8 JSON without U+0000, finite numbers, an aware time in range."""
     document = event.model_dump_json()
     document.encode("utf-8")  # no lone surrogates
     assert "\\u0000" not in document
     assert "\x00" not in document
-    assert "NaN" not in document
-    assert "Infinity" not in document
+    json.loads(document, parse_constant=_refuse_non_finite)  # a text "NaN" is fine, a number is not
     assert event.occurred_at.tzinfo is not None
     assert events.EARLIEST_OCCURRED_AT <= event.occurred_at <= WHEN + events.MAX_AHEAD
     assert len(event.key) <= 64
