@@ -59,10 +59,10 @@ def landing_rate(
 
 
 def worker_topics(app_id: str) -> list[str]:
-    """Every topic a full worker consumes: the sources, the predictions and its internal topics."""
+    """Every topic a full worker consumes: the sources and its internal topics (predictions go
+    straight to the floor topic; tickets.categorized is for other readers)."""
     return [
         *topics.SOURCE_TOPICS,
-        topics.TICKETS_CATEGORIZED,
         topics.floor_topic(app_id),
         topics.categorizer_tickets_topic(app_id),
         topics.categorizer_labels_topic(app_id),
