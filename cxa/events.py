@@ -31,14 +31,10 @@ def _to_utc(value: datetime) -> datetime:
 
 
 def _storable(value: str) -> str:
-    """Refuse what PostgreSQL cannot store: U+0000 and lone surrogates (not Unicode characters)."""
+    """Refuse U+0000, which PostgreSQL cannot store. (Lone surrogates, not Unicode characters
+    either, pydantic already refuses as strings, and its JSON parser as escapes.)"""
     if "\x00" in value:
         raise ValueError("contains the character U+0000, which cannot be stored")
-    if not value.isascii():
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise ValueError("contains a lone surrogate, which is not a Unicode character") from None
     return value
 
 

@@ -96,3 +96,37 @@ def test_staffing_command_answers_the_planners_question() -> None:
     )
     assert table.exit_code == 0, table.output
     assert "occupancy" in table.output
+
+
+def test_erlang_c_small_cases_by_the_closed_form() -> None:
+    # One agent: the probability of waiting is the utilisation. Two agents at one Erlang:
+    # (A^N / N! x N / (N - A)) / (sum_{k<N} A^k / k! + that) = 1 / (2 + 1) = 1/3.
+    assert erlang_c(0.5, 1) == pytest.approx(0.5)
+    assert erlang_c(1, 2) == pytest.approx(1 / 3)
+    assert staffing.average_wait(1, 2, 180) == pytest.approx(60.0)  # C x AHT / (N - A)
+    assert service_level(1, 2, 180, 180) == pytest.approx(1 - math.exp(-1) / 3)
+
+
+def test_no_traffic_needs_nobody_and_waits_for_nothing() -> None:
+    assert service_level(0, 3, 180, 20) == 1.0
+    assert staffing.average_wait(0, 3, 180) == 0.0
+    assert real_time_need(0, 180, Targets()) == staffing.IntervalNeed(0, 0.0, 0, 0, 1.0, 0.0, 0.0, "erlang_c")
+    assert [staffing.gross_up(agents, 0.3) for agents in (0, 1, 7)] == [0, 2, 10]  # 7 / 0.7 is 10
+
+
+def test_backlog_need_per_interval_is_the_busiest_window_that_contains_it() -> None:
+    arrivals = [0, 30, 60, 10, 0, 0, 5, 40]  # 600 s each: count / 6 agent-hours per hour
+    two_hours = backlog_needs(arrivals, 600, Targets(max_occupancy=0.8, shrinkage=0.0, backlog_hours=2))
+    # Two-hour windows average 2.5, 7.5, 5.83, 0.83, 0, 0.42, 3.75, 3.33 agents; each hour takes
+    # the busiest window it is in, at 80% occupancy at most.
+    assert [need.agents_on_queue for need in two_hours] == [4, 10, 10, 8, 2, 1, 5, 5]
+    assert [need.occupancy for need in two_hours[:2]] == pytest.approx([2.5 / 4, 7.5 / 10])
+    one_hour = backlog_needs(arrivals, 600, Targets(max_occupancy=0.8, shrinkage=0.0, backlog_hours=1))
+    assert [need.agents_on_queue for need in one_hour] == [0, 7, 13, 3, 0, 0, 2, 9]
+    assert one_hour[0].occupancy == 0.0
+    half_hours = staffing.channel_needs(
+        "email", arrivals, 600, Targets(backlog_hours=1), interval_seconds=1800
+    )
+    assert half_hours == backlog_needs(arrivals, 600, Targets(backlog_hours=1), interval_seconds=1800)
+    chat = staffing.channel_needs("chat", [100], 180, Targets(), interval_seconds=1800)
+    assert chat == [real_time_need(100, 180, Targets(), interval_seconds=1800)]

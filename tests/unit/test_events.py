@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from cxa import events
+from cxa.deadletters import Refusal
 
 SNAPSHOT = Path(__file__).resolve().parents[2] / "docs" / "events.schema.json"
 WHEN = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
@@ -129,6 +130,29 @@ STORABLE = st.characters(exclude_characters="\x00", exclude_categories=("Cs",))
 def test_text_with_u0000_is_refused(text: str) -> None:
     with pytest.raises(ValidationError, match="U\\+0000"):
         _created(subject=text)
+
+
+@pytest.mark.parametrize("text", ["\ud800", "caf\u00e9 \udfff", "\U0001f4b3\udc00"])
+def test_text_with_a_lone_surrogate_is_refused(text: str) -> None:
+    with pytest.raises(ValidationError, match="valid string"):
+        _created(body=text)
+    wire = events.serialize(_created()).replace(b'"Please help"', json.dumps(text).encode())
+    with pytest.raises(events.InvalidEvent):
+        events.parse(wire)
+    assert _created(body="caf\u00e9 \U0001f4b3").body == "caf\u00e9 \U0001f4b3"
+
+
+def test_the_clock_limits_are_inclusive() -> None:
+    ahead = timedelta(minutes=5)
+    events.check_occurred_at(WHEN + ahead, WHEN, ahead)
+    events.check_occurred_at(events.EARLIEST_OCCURRED_AT, WHEN, ahead)
+    for refused in (
+        WHEN + ahead + timedelta(microseconds=1),
+        events.EARLIEST_OCCURRED_AT - timedelta(microseconds=1),
+    ):
+        with pytest.raises(events.InvalidEvent) as raised:
+            events.check_occurred_at(refused, WHEN, ahead)
+        assert raised.value.kind is Refusal.CLOCK_SKEW
 
 
 @given(

@@ -13,6 +13,8 @@ from cxa.events import (
     CsatSubmitted,
     Priority,
     TicketAssigned,
+    TicketCategoryConfirmed,
+    TicketCategoryCorrected,
     TicketCreated,
     TicketReopened,
     TicketStatus,
@@ -120,6 +122,8 @@ def test_breach_rules() -> None:
     assert is_breached(due, None, as_of=at(2))  # not yet, and past due
     assert not is_breached(due, None, as_of=at(0.5))
     assert not is_breached(None, None, as_of=at(100))
+    assert not is_breached(due, due, as_of=at(5))  # on the dot is in time
+    assert not is_breached(due, None, as_of=due)
 
 
 def test_due_at_crosses_several_windows() -> None:
@@ -130,7 +134,7 @@ def test_due_at_crosses_several_windows() -> None:
 
 
 def test_rates() -> None:
-    assert metrics.csat_score([5, 4, 3, 1]) == 0.5
+    assert metrics.csat_score([5, 4, 4, 1]) == 0.75
     assert metrics.csat_score([]) is None
     solved = ticket_metrics([created(at(0)), status(at(1), TicketStatus.SOLVED)], as_of=at(2))
     reopened = ticket_metrics(
@@ -145,5 +149,99 @@ def test_rates() -> None:
         [created(at(0)), status(at(1), TicketStatus.SOLVED)],
         [created(at(0), ticket_id="T2"), status(at(1), TicketStatus.PENDING, "T2")],
     )]  # fmt: skip
+    assert metrics.backlog(timelines, at(0)) == 2  # created at that moment counts
     assert metrics.backlog(timelines, at(0.5)) == 2
     assert metrics.backlog(timelines, at(2)) == 1
+
+
+FRIDAY = datetime(2026, 1, 9, tzinfo=UTC)
+
+
+def test_every_field_of_a_ticket_met_on_both_clocks_across_a_reopen() -> None:
+    """High priority (60 and 480 minutes), created Friday 16:30, pending 16:50-17:20, solved Friday
+    20:00, reopened Monday 10:00, solved again Tuesday 12:00. The clock runs 20 + 160 minutes on
+    Friday, then from Monday 10:00; business hours are Monday to Friday 09:00-17:00 UTC."""
+    events = [
+        created(at(16.5, FRIDAY), Priority.HIGH),
+        TicketAssigned(ticket_id="T1", occurred_at=at(16.5 + 1 / 60, FRIDAY), agent_id="A1"),
+        TicketAssigned(ticket_id="T1", occurred_at=at(16 + 40 / 60, FRIDAY), agent_id="A2"),
+        TicketCategoryConfirmed(
+            ticket_id="T1", occurred_at=at(16.75, FRIDAY), agent_id="A2", category="billing"
+        ),
+        status(at(16 + 50 / 60, FRIDAY), TicketStatus.PENDING),
+        TicketAssigned(ticket_id="T1", occurred_at=at(17, FRIDAY), agent_id="A3"),
+        TicketCategoryCorrected(
+            ticket_id="T1", occurred_at=at(17 + 10 / 60, FRIDAY), agent_id="A3", category="cards"
+        ),
+        status(at(17 + 20 / 60, FRIDAY), TicketStatus.OPEN),
+        AgentReplied(ticket_id="T1", occurred_at=at(17.75, FRIDAY), agent_id="A3"),
+        status(at(20, FRIDAY), TicketStatus.SOLVED),
+        TicketReopened(ticket_id="T1", occurred_at=at(24 * 3 + 10, FRIDAY)),
+        status(at(24 * 4 + 12, FRIDAY), TicketStatus.SOLVED),
+        CsatSubmitted(ticket_id="T1", occurred_at=at(24 * 4 + 13, FRIDAY), rating=5),
+        CsatSubmitted(ticket_id="T1", occurred_at=at(24 * 4 + 14, FRIDAY), rating=2),
+    ]  # fmt: skip
+    result = ticket_metrics(events, as_of=at(24 * 7, FRIDAY))
+    assert result == metrics.TicketMetrics(
+        ticket_id="T1",
+        created_at=at(16.5, FRIDAY),
+        priority=Priority.HIGH,
+        status=TicketStatus.SOLVED,
+        first_reply_at=at(17.75, FRIDAY),
+        first_resolved_at=at(20, FRIDAY),
+        full_resolved_at=at(24 * 4 + 12, FRIDAY),
+        first_reply_due_at=at(18, FRIDAY),  # 20 minutes, then 40 from 17:20
+        first_reply_due_business_at=at(24 * 3 + 10 + 40 / 60, FRIDAY),  # 20 on Friday, 40 on Monday
+        resolution_due_at=at(24 * 3 + 15, FRIDAY),  # 180 on Friday, 300 from Monday 10:00
+        resolution_due_business_at=at(24 * 4 + 9 + 40 / 60, FRIDAY),  # 20 + 420 Monday + 40 Tuesday
+        is_first_reply_breached=False,
+        is_first_reply_business_breached=False,
+        is_resolution_breached=False,  # the first solve counts, in time on both clocks
+        is_resolution_business_breached=False,
+        reopen_count=1,
+        transfer_count=2,
+        csat_rating=2,  # the last rating
+        category="cards",  # the last confirmation or correction
+    )
+    spans = [(span.status, span.previous_status) for span in metrics.status_timeline(events)]
+    assert spans == [
+        (TicketStatus.OPEN, None),
+        (TicketStatus.PENDING, TicketStatus.OPEN),
+        (TicketStatus.OPEN, TicketStatus.PENDING),
+        (TicketStatus.SOLVED, TicketStatus.OPEN),
+        (TicketStatus.OPEN, TicketStatus.SOLVED),
+        (TicketStatus.SOLVED, TicketStatus.OPEN),
+    ]
+
+
+def test_every_field_of_a_ticket_late_on_both_clocks() -> None:
+    """High priority created Monday 08:00, before business hours: an internal note, a public reply at
+    12:00, solved Tuesday 12:00. Late on the calendar clock (09:00, 16:00) and on the business clock
+    (10:00, Monday 17:00)."""
+    events = [
+        created(at(8), Priority.HIGH),
+        AgentReplied(ticket_id="T1", occurred_at=at(8.5), agent_id="A1", is_public=False),
+        TicketAssigned(ticket_id="T1", occurred_at=at(8.6), agent_id="A1"),
+        AgentReplied(ticket_id="T1", occurred_at=at(12), agent_id="A1"),
+        status(at(36), TicketStatus.SOLVED),
+    ]
+    result = ticket_metrics(events, as_of=at(48))
+    assert result.first_reply_at == at(12)  # the internal note is not a reply
+    assert (result.first_reply_due_at, result.first_reply_due_business_at) == (at(9), at(10))
+    assert (result.resolution_due_at, result.resolution_due_business_at) == (at(16), at(17))
+    assert result.is_first_reply_breached
+    assert result.is_first_reply_business_breached
+    assert result.is_resolution_breached
+    assert result.is_resolution_business_breached
+    assert (result.reopen_count, result.transfer_count, result.csat_rating, result.category) == (
+        0,
+        0,
+        None,
+        None,
+    )
+    in_time = ticket_metrics(
+        [created(at(8)), AgentReplied(ticket_id="T1", occurred_at=at(8.5), agent_id="A1")], at(9)
+    )
+    assert metrics.service_level([result, in_time]) == 0.5
+    assert metrics.minutes_between(at(8), at(9)) == 60
+    assert metrics.minutes_between(at(8), None) is None

@@ -349,3 +349,21 @@ def test_fair_cap_is_at_least_one_and_scales_with_the_batch():
     floor = [agent(f"a{i}", capacity=10) for i in range(4)]
     assert batch_capacities(floor, 1, RoutingConfig()) == [1, 1, 1, 1]
     assert batch_capacities(floor, 8, RoutingConfig(fairness_factor=1.5)) == [math.ceil(1.5 * 2)] * 4
+
+
+@pytest.mark.parametrize("policy", list(Policy))
+def test_an_agent_takes_as_many_tickets_as_it_has_room_for(policy):
+    config = RoutingConfig(fairness_factor=100, time_budget_ms=60_000)
+    floor = [agent("a1", capacity=4, load=1), agent("a2", capacity=1, load=1)]  # room 3 and 0
+    decisions = route([ticket(f"t{i}") for i in range(5)], floor, NOW, policy, config)
+    assert Counter(decision.agent_id for decision in decisions) == {"a1": 3}
+
+
+def test_the_reason_names_the_category_skill_sla_and_wait():
+    waiting = [ticket(confidence=0.75, waited=timedelta(minutes=12), sla_left=timedelta(minutes=90))]
+    (decision,) = route(waiting, [agent(skills={"billing": 0.8, "cards": 0.1})], NOW, Policy.GREEDY)
+    assert "billing 0.80 at 0.75" in decision.reason
+    assert "(90 min left)" in decision.reason
+    assert "(12 min)" in decision.reason
+    (unknown,) = route([ticket(category=None)], [agent()], NOW, Policy.GREEDY)
+    assert "category unknown" in unknown.reason
