@@ -180,6 +180,10 @@ def test_every_field_of_a_ticket_met_on_both_clocks_across_a_reopen() -> None:
         status(at(24 * 4 + 12, FRIDAY), TicketStatus.SOLVED),
         CsatSubmitted(ticket_id="T1", occurred_at=at(24 * 4 + 13, FRIDAY), rating=5),
         CsatSubmitted(ticket_id="T1", occurred_at=at(24 * 4 + 14, FRIDAY), rating=2),
+        CsatSubmitted(ticket_id="T1", occurred_at=at(24 * 4 + 15, FRIDAY), rating=4),
+        TicketCategoryCorrected(
+            ticket_id="T1", occurred_at=at(24 * 4 + 11, FRIDAY), agent_id="A1", category="loans"
+        ),
     ]  # fmt: skip
     result = ticket_metrics(events, as_of=at(24 * 7, FRIDAY))
     assert result == metrics.TicketMetrics(
@@ -200,8 +204,8 @@ def test_every_field_of_a_ticket_met_on_both_clocks_across_a_reopen() -> None:
         is_resolution_business_breached=False,
         reopen_count=1,
         transfer_count=2,
-        csat_rating=2,  # the last rating
-        category="cards",  # the last confirmation or correction
+        csat_rating=4,  # the last rating
+        category="loans",  # the last confirmation or correction
     )
     spans = [(span.status, span.previous_status) for span in metrics.status_timeline(events)]
     assert spans == [
