@@ -87,11 +87,7 @@ class ChildProcesses:
     def run(self, args: list[str], *, env: dict[str, str] | None = None, check: bool = True) -> int:
         """Start a child and wait for its end; its exit code, or CalledProcessError if ``check``."""
         child = self.start(args, env=env)
-        # Poll rather than block in waitpid: a stop signal taken by another thread of this process
-        # does not interrupt the main thread's waitpid, and its handler runs only when the main
-        # thread runs Python again. Blocked, a Ctrl-C would wait for the child to end by itself.
-        while (returncode := child.process.poll()) is None:
-            time.sleep(0.2)
+        returncode = child.process.wait()
         if not _group_alive(child.process.pid):
             self._children.remove(child)  # its pid is free again: never signal that group later
         if check and returncode != 0:

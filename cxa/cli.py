@@ -199,6 +199,9 @@ def demo(
     # Ctrl-C (exit status 128 + the signal's number), leaving no process behind.
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, lambda signum, _frame: sys.exit(128 + signum))
+    # A background job of a script starts with Ctrl-C ignored (and Python then leaves it so):
+    # `kill -INT` must stop the demo all the same.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     cxa = [sys.executable, "-m", "cxa"]
     children = ChildProcesses()
     try:
