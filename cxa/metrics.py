@@ -28,9 +28,10 @@ Definitions
   the calendar first-reply target.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from itertools import chain
 from typing import Any
 
 from cxa.events import (
@@ -148,16 +149,18 @@ def status_timeline(events: Sequence[Any]) -> list[StatusSpan]:
 def running_intervals(spans: Sequence[StatusSpan]) -> list[Interval]:
     """When the SLA clock runs: the open spans, the open-ended one cut at the horizon."""
     return [
-        (span.valid_from, span.valid_to or span.valid_from + CLOCK_HORIZON)
-        for span in spans
-        if span.status in RUNNING_STATUSES
+        cut_at_horizon(span.valid_from, span.valid_to) for span in spans if span.status in RUNNING_STATUSES
     ]
 
 
-def business_windows(interval: Interval) -> list[Interval]:
-    """The parts of ``interval`` inside business hours (UTC)."""
+def cut_at_horizon(start: datetime, end: datetime | None) -> Interval:
+    """A stretch of running clock; an open-ended one is followed for ``CLOCK_HORIZON`` at most."""
+    return (start, end or start + CLOCK_HORIZON)
+
+
+def business_windows(interval: Interval) -> Iterator[Interval]:
+    """The parts of ``interval`` inside business hours (UTC), in time order."""
     start, end = interval
-    windows = []
     day = datetime.combine(start.astimezone(UTC).date(), time(0), tzinfo=UTC)
     while day <= end:
         if day.isoweekday() in BUSINESS_DAYS:
@@ -165,9 +168,8 @@ def business_windows(interval: Interval) -> list[Interval]:
             closes = datetime.combine(day.date(), BUSINESS_END, tzinfo=UTC)
             window = (max(start, opens), min(end, closes))
             if window[1] > window[0]:
-                windows.append(window)
+                yield window
         day += timedelta(days=1)
-    return windows
 
 
 def due_at(
@@ -181,11 +183,13 @@ def due_at(
     >>> due_at(120, [(start, start + timedelta(days=2))], business_hours=True).isoformat()
     '2026-01-06T10:00:00+00:00'
     """
+    ordered_intervals = sorted(intervals)
+    # Lazily: the windows of the 60-day horizon are many, and the target is usually met in the first.
     windows = (
-        [w for interval in intervals for w in business_windows(interval)] if business_hours else intervals
+        chain.from_iterable(map(business_windows, ordered_intervals)) if business_hours else ordered_intervals
     )
     elapsed = 0.0
-    for start, end in sorted(windows):
+    for start, end in windows:
         minutes = (end - start).total_seconds() / 60
         if elapsed + minutes >= target_minutes:
             return start + timedelta(minutes=target_minutes - elapsed)

@@ -85,6 +85,11 @@ class WorkerSettings(BaseSettings):
         default=120.0, gt=0, description="Route only when the newest event is at most this old"
     )
     at_risk_minutes: float = Field(default=30.0, gt=0, description="First-reply target this close: at risk")
+    sla_clock: Literal["calendar", "business"] = Field(
+        default="calendar",
+        description="The wall board's and the router's SLA clock: every minute, or business hours "
+        "only (the marts carry both, as first_reply_due_at and first_reply_due_business_at)",
+    )
 
     @property
     def limits(self) -> Limits:

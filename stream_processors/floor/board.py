@@ -2,8 +2,8 @@
 
 Definitions follow ``cxa.metrics``: a ticket is *waiting* when it is open and no agent who is on
 shift holds it; *at risk* when it has no first reply yet, its SLA clock is running (it is open:
-pending, on hold and solved stop the clock) and its first-reply due time (the target, plus the
-time the clock stood still) is less than ``at_risk_within`` away (or already passed); *CSAT
+pending, on hold and solved stop the clock) and its first-reply due time (when the clock, calendar
+or business hours, reaches the target) is less than ``at_risk_within`` away (or already passed); *CSAT
 today* counts ratings 4-5 over all ratings since midnight UTC; *backlog* is every ticket not solved or closed.
 """
 

@@ -95,7 +95,7 @@ class FloorHandler:
         )
         self.policy = Policy(settings.routing_policy)
         self._memory: list[Tracked] = []
-        self.state = FloorState({}, {}, {})
+        self.state = FloorState({}, {}, {}, settings.sla_clock == "business")
         self._generation: object = object()  # never equal to the first generation seen
         self.last_event_at: datetime | None = None
         self._last_round = 0.0
@@ -109,7 +109,8 @@ class FloorHandler:
             self._generation = generation
             self._flush()
             self._memory = [Tracked(dict(table.items())) for table in self.tables]
-            self.state = FloorState(*self._memory)
+            tickets, agents, counters = self._memory
+            self.state = FloorState(tickets, agents, counters, self.settings.sla_clock == "business")
         for value in values:
             moment = apply_floor_message(self.state, value)
             self.last_event_at = max(filter(None, [self.last_event_at, moment]), default=None)

@@ -12,7 +12,7 @@ from typing import Any
 
 from cxa import events
 from cxa.events import AgentStatus, Channel, Priority, TicketStatus
-from cxa.metrics import SLA_POLICIES
+from cxa.metrics import SLA_POLICIES, cut_at_horizon, due_at
 from stream_processors.routing import AgentState, WaitingTicket
 
 Record = dict[str, Any]
@@ -41,30 +41,49 @@ def _backoff(reroute_after: timedelta, ticket: Record) -> timedelta:
     return reroute_after * 2 ** min(max(ticket.get("routings", 1) - 1, 0), 6)
 
 
-@functools.lru_cache(maxsize=1 << 17)
-def _first_reply_target(priority: str) -> timedelta:
-    return timedelta(minutes=SLA_POLICIES[Priority(priority)].first_reply_minutes)
-
-
 def first_reply_due(ticket: Record) -> datetime | None:
-    """When the ticket's calendar SLA clock reaches its first-reply target, as ``cxa.metrics``
-    defines it: the clock runs only while the ticket is open (pending, on hold or solved stop it).
-    None while it is stopped: a ticket whose clock is not running is not at risk."""
+    """When the ticket's SLA clock reaches its first-reply target (kept by :func:`_run_clock`).
+    None while the clock stands still (pending, on hold, solved): such a ticket is not at risk."""
     if ticket["status"] != OPEN:
         return None
-    stopped = timedelta(minutes=ticket.get("stopped_minutes", 0.0))
-    return _at(ticket["created_at"]) + _first_reply_target(ticket["priority"]) + stopped
+    if "first_reply_due" not in ticket:  # kept by an earlier version: created + target + stopped
+        target = SLA_POLICIES[Priority(ticket["priority"])].first_reply_minutes
+        stopped = ticket.get("stopped_minutes", 0.0)
+        return _at(ticket["created_at"]) + timedelta(minutes=target + stopped)
+    due = ticket["first_reply_due"]
+    return _at(due) if due else None
 
 
-def _run_clock(ticket: Record, status: str, moment: datetime) -> None:
-    """Stop the SLA clock when the ticket leaves ``open``; add the stopped time when it is back."""
+def _running(ticket: Record) -> list[list[str | None]]:
+    """The stretches of running SLA clock, ``[start, end]`` (``end`` None while it runs)."""
+    if "running" in ticket:
+        return [list(stretch) for stretch in ticket["running"]]
+    # Kept by an earlier version, which summed the stopped minutes: the same due time.
+    start = _iso(_at(ticket["created_at"]) + timedelta(minutes=ticket.get("stopped_minutes", 0.0)))
+    return [[start, None if ticket["status"] == OPEN else ticket.get("stopped_since") or start]]
+
+
+def _run_clock(ticket: Record, status: str, moment: datetime, business_hours: bool) -> None:
+    """Run the SLA clock while the ticket is open and stop it otherwise."""
+    running = _running(ticket)
     was_open, is_open = ticket["status"] == OPEN, status == OPEN
     if was_open and not is_open:
-        ticket["stopped_since"] = _iso(moment)
-    elif is_open and not was_open and ticket.get("stopped_since"):
-        stopped = max((moment - _at(ticket["stopped_since"])).total_seconds() / 60, 0.0)
-        ticket["stopped_minutes"] = ticket.get("stopped_minutes", 0.0) + stopped
-        ticket["stopped_since"] = None
+        running[-1][1] = _iso(moment)
+    elif is_open and not was_open:
+        running.append([_iso(moment), None])
+    for legacy in ("stopped_minutes", "stopped_since"):
+        ticket.pop(legacy, None)
+    _keep_due(ticket, running, business_hours)
+
+
+def _keep_due(ticket: Record, running: list[list[str | None]], business_hours: bool) -> None:
+    """Keep the clock and its first-reply due time, by the definition of ``cxa.metrics`` (calendar
+    or business clock). The due time changes only when the clock stops or starts, so the rounds
+    that read it every second need not work it out again."""
+    stretches = [cut_at_horizon(_at(str(start)), _at(end) if end else None) for start, end in running]
+    target = SLA_POLICIES[Priority(ticket["priority"])].first_reply_minutes
+    due = due_at(target, stretches, business_hours=business_hours)
+    ticket["running"], ticket["first_reply_due"] = running, _iso(due) if due else None
 
 
 @dataclass
@@ -74,6 +93,7 @@ class FloorState:
     tickets: FloorTable
     agents: FloorTable
     counters: FloorTable
+    business_hours: bool = False  # the SLA clock counts business hours only (else every minute)
 
     # -- applying events --------------------------------------------------------------------
 
@@ -86,7 +106,7 @@ class FloorState:
     def _apply_ticket(self, event: events.TicketEventBase) -> None:
         ticket_id = event.ticket_id
         if isinstance(event, events.TicketCreated):
-            self.tickets[ticket_id] = {
+            created: Record = {
                 "priority": event.priority.value,
                 "channel": event.channel.value,
                 "language": event.language,
@@ -99,6 +119,8 @@ class FloorState:
                 "routed_at": None,
                 "routings": 0,
             }
+            _keep_due(created, [[created["created_at"], None]], self.business_hours)
+            self.tickets[ticket_id] = created
             self._count(f"arrivals:{event.occurred_at:%Y-%m-%dT%H:%M}")
             return
         if isinstance(event, events.CsatSubmitted):
@@ -125,7 +147,7 @@ class FloorState:
         elif isinstance(event, events.TicketStatusChanged | events.TicketReopened):
             status = event.status.value if isinstance(event, events.TicketStatusChanged) else OPEN
             self._release(ticket_id, ticket)
-            _run_clock(ticket, status, event.occurred_at)
+            _run_clock(ticket, status, event.occurred_at, self.business_hours)
             ticket["status"] = status
             if status == TicketStatus.CLOSED.value:
                 del self.tickets[ticket_id]

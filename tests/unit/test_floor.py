@@ -3,6 +3,8 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cxa import events
 from cxa.metrics import ticket_metrics
@@ -179,6 +181,97 @@ def test_at_risk_follows_the_sla_clock_of_the_marts_which_pending_and_on_hold_st
     assert wall.at_risk[0].due_at == T0 + timedelta(minutes=110)
     (waiting,) = state.waiting(now, reroute_after=timedelta(0))
     assert waiting.sla_due_at == T0 + timedelta(minutes=110)
+
+
+def test_a_pause_after_the_due_time_does_not_move_it() -> None:
+    """Breached at 30 minutes: waiting on the customer afterwards does not give the time back."""
+    state = _state()
+    _created(state, "T1", priority="urgent")
+    for minutes, status in [(40, "pending"), (100, "open")]:
+        state.apply(
+            events.TicketStatusChanged(
+                ticket_id="T1", occurred_at=T0 + timedelta(minutes=minutes), status=status
+            )
+        )
+    (risk,) = board(state, T0 + timedelta(minutes=101), at_risk_within=timedelta(minutes=30)).at_risk
+    assert risk.due_at == T0 + timedelta(minutes=30)
+    assert risk.minutes_left == -71
+
+
+_STATUSES = ["open", "pending", "on_hold", "solved"]
+_LIFECYCLE = st.lists(
+    st.tuples(st.integers(min_value=1, max_value=36 * 60), st.sampled_from([*_STATUSES, "reopened"])),
+    max_size=8,
+)
+
+
+@given(
+    priority=st.sampled_from(["urgent", "high", "normal", "low"]),
+    start_minutes=st.integers(min_value=0, max_value=7 * 24 * 60),  # any hour of a week
+    steps=_LIFECYCLE,
+    business_hours=st.booleans(),
+)
+def test_the_boards_due_time_is_the_marts_ticket_by_ticket(
+    priority: str, start_minutes: int, steps: list[tuple[int, str]], business_hours: bool
+) -> None:
+    """The same events through the floor and through ``cxa.metrics``: at every step, an open ticket
+    is due when the marts say (calendar or business clock), and a stopped clock puts none at risk."""
+    moment = T0 + timedelta(minutes=start_minutes)
+    lifecycle: list[events.EventBase] = [
+        events.TicketCreated(
+            ticket_id="T1",
+            occurred_at=moment,
+            customer_id="C1",
+            channel="email",
+            priority=priority,
+            subject="s",
+            body="b",
+        )
+    ]
+    for gap, change in steps:
+        moment += timedelta(minutes=gap)
+        lifecycle.append(
+            events.TicketReopened(ticket_id="T1", occurred_at=moment)
+            if change == "reopened"
+            else events.TicketStatusChanged(ticket_id="T1", occurred_at=moment, status=change)
+        )
+    state = FloorState({}, {}, {}, business_hours=business_hours)
+    for applied, event in enumerate(lifecycle, start=1):
+        state.apply(event)
+        now = event.occurred_at
+        wall = board(state, now, at_risk_within=timedelta(days=365))  # every running clock
+        marts = ticket_metrics(lifecycle[:applied], as_of=now)
+        due = marts.first_reply_due_business_at if business_hours else marts.first_reply_due_at
+        if marts.status.value == "open":
+            (risk,) = wall.at_risk
+            assert risk.due_at == due
+            (waiting,) = state.waiting(now, reroute_after=timedelta(0))
+            assert waiting.sla_due_at == due
+        else:
+            assert wall.at_risk == []
+
+
+def test_a_ticket_kept_by_the_earlier_floor_keeps_its_due_time() -> None:
+    """State written before the floor kept the clock's stretches: created + target + stopped."""
+    state = _state()
+    state.tickets["T1"] = {
+        "priority": "urgent",
+        "channel": "email",
+        "language": "en",
+        "created_at": T0.isoformat(),
+        "category": None,
+        "confidence": 0.0,
+        "agent_id": None,
+        "status": "pending",
+        "first_reply_at": None,
+        "routed_at": None,
+        "routings": 0,
+        "stopped_minutes": 5.0,
+        "stopped_since": (T0 + timedelta(minutes=15)).isoformat(),  # ran 0-10, stopped 10-15 and since
+    }
+    state.apply(events.TicketReopened(ticket_id="T1", occurred_at=T0 + timedelta(minutes=45)))
+    (risk,) = board(state, T0 + timedelta(minutes=46), at_risk_within=timedelta(minutes=30)).at_risk
+    assert risk.due_at == T0 + timedelta(minutes=30 + 5 + 30)
 
 
 def test_tracked_state_flushes_only_what_changed() -> None:
