@@ -1,0 +1,40 @@
+"""Settings of the ingest gateway and of the write-back connector, built once at their entry points."""
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from cxa.settings import KafkaSettings
+
+
+class GatewaySettings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", extra="ignore", env_prefix="CXA_INGEST_", env_ignore_empty=True
+    )
+
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+    host: str = Field(default="127.0.0.1", description="Address to listen on (0.0.0.0 in a container)")
+    port: int = Field(default=8060, ge=1, le=65535)
+    events_token: SecretStr | None = Field(default=None, description="Bearer token of POST /events")
+    zendesk_secret: SecretStr | None = Field(default=None, description="The Zendesk webhook's signing secret")
+    zendesk_max_age_seconds: int = Field(
+        default=300, ge=1, description="Zendesk deliveries signed longer ago are refused (replays)"
+    )
+    freshdesk_token: SecretStr | None = Field(
+        default=None, description="X-Cxa-Token the Freshdesk rule sends"
+    )
+    jira_secret: SecretStr | None = Field(
+        default=None, description="The Jira webhook's secret (X-Hub-Signature)"
+    )
+    chatwoot_secret: SecretStr | None = Field(
+        default=None, description="The Chatwoot webhook's secret (4.11.2+), or the ?token= of its URL"
+    )
+    mapping_file: Path | None = Field(default=None, description="Overrides of the vendors' value maps (TOML)")
+    max_body_bytes: int = Field(default=512 * 1024, ge=1024, le=900 * 1024, description="Bigger: 413")
+    rate_limit: str = Field(
+        default="1000/second", description="Requests per client address (limits' syntax, e.g. 100/second)"
+    )
+    kafka_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="A request whose events Kafka has not acknowledged by then gets 503"
+    )

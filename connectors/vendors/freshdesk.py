@@ -1,0 +1,157 @@
+"""Freshdesk automation-rule webhooks, whose body is the template we document (README, and
+tests/fixtures/webhooks/freshdesk/TEMPLATE.md): one rule per ``event``, values from Freshdesk's
+placeholders (words for status, priority and source; times in the helpdesk's time zone).
+
+Freshdesk signs nothing: the rule sends our shared secret in ``X-Cxa-Token`` (or as the basic-auth
+password, or as ``?token=`` in the URL). Placeholders give no delivery id, so one is made from the
+ticket, the event, the update time and what triggered it; Freshdesk re-sends the same body on retries.
+People are known by email only; their ids are the email, made safe for the contract.
+"""
+
+import hashlib
+import html
+import re
+from base64 import b64decode
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from connectors.vendors.auth import Unauthorized, header, same
+from connectors.vendors.mapping import (
+    BODY_LIMIT,
+    SUBJECT_LIMIT,
+    Made,
+    Unmappable,
+    VendorMapping,
+    cut,
+    entity_id,
+)
+from connectors.vendors.registry import Vendor
+from cxa import events
+from cxa.events import EventBase, TicketStatus
+
+NAME = "freshdesk"
+UNASSIGNED = "freshdesk:unassigned"
+"""The agent of a reply on a ticket nobody holds (the template names the assigned agent only)."""
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.:-]")
+_TAG = re.compile(r"<[^>]+>")
+_STATUS_CHANGE = re.compile(r"status:\{from:(\d+),to:(\d+)\}")
+_RESOLVED_CODES = {"4", "5"}  # Resolved, Closed (REST API v2 codes)
+
+
+def verify(
+    headers: Mapping[str, str],
+    query: Mapping[str, str],
+    body: bytes,
+    secret: str,
+    now: datetime,
+    max_age: timedelta,
+) -> None:
+    given = header(headers, "X-Cxa-Token") or query.get("token")
+    authorization = header(headers, "Authorization") or ""
+    if given is None and authorization.startswith("Basic "):
+        try:
+            given = b64decode(authorization.removeprefix("Basic ")).decode("utf-8").partition(":")[2]
+        except ValueError:
+            raise Unauthorized("the Authorization header is not basic auth") from None
+    if given is None:
+        raise Unauthorized("no token: set the X-Cxa-Token header in the rule's webhook action")
+    if not same(given, secret):
+        raise Unauthorized("wrong token (is CXA_INGEST_FRESHDESK_TOKEN the rule's X-Cxa-Token?)")
+
+
+def delivery(headers: Mapping[str, str], payload: Any) -> str:
+    ticket = payload.get("ticket") or {}
+    comment = payload.get("latest_public_comment", "") + payload.get("latest_private_comment", "")
+    parts = [ticket.get("id"), payload.get("event"), ticket.get("updated_at"), payload.get("triggered_event")]
+    if payload.get("event") in {"agent_replied", "customer_replied", "note_added"}:
+        parts.append(comment)
+    return hashlib.sha256("\n".join(map(str, parts)).encode("utf-8")).hexdigest()
+
+
+def person_id(email: str) -> str:
+    """A contract id from an email: readable when short enough, else its digest."""
+    local = _UNSAFE.sub("_", email.strip().lower().replace("@", ":"))
+    return (
+        f"{NAME}:{local}" if len(local) <= 54 else f"{NAME}:{hashlib.sha256(email.encode()).hexdigest()[:32]}"
+    )
+
+
+def _time(value: str | None, mapping: VendorMapping) -> datetime:
+    if not value:
+        raise Unmappable("no time: the template's ticket.updated_at ({{ticket.modified_on}}) is empty")
+    try:
+        zone = ZoneInfo(mapping.time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise Unmappable(f"unknown time zone {mapping.time_zone!r} under [freshdesk] time_zone") from None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise Unmappable(f"the time {value!r} is not 'YYYY-MM-DD HH:MM:SS'") from None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=zone)).astimezone(UTC)
+
+
+def _text(value: str | None) -> str:
+    """Placeholders give HTML: the text a reader (and the categorizer) sees."""
+    return html.unescape(_TAG.sub(" ", value or "")).strip()
+
+
+def to_events(payload: Any, mapping: VendorMapping, delivery_id: str) -> list[EventBase]:
+    kind = payload.get("event")
+    ticket = payload.get("ticket") or {}
+    if not ticket.get("id"):
+        raise Unmappable("no ticket.id: is the body the documented template?")
+    made = Made(NAME, delivery_id, entity_id(NAME, ticket["id"]))
+    at = _time(ticket.get("updated_at"), mapping)
+    requester = (payload.get("requester") or {}).get("email") or ""
+    agent_email = (payload.get("agent") or {}).get("email") or ""
+    agent = person_id(agent_email) if agent_email else None
+
+    if kind == "ticket_created":
+        if not requester:
+            raise Unmappable("ticket_created without requester.email")
+        created = _time(ticket.get("created_at") or ticket.get("updated_at"), mapping)
+        made.add(
+            events.TicketCreated,
+            occurred_at=created,
+            customer_id=person_id(requester),
+            channel=mapping.channel(ticket.get("source")),
+            priority=mapping.priority(NAME, ticket.get("priority")),
+            subject=cut(ticket.get("subject"), SUBJECT_LIMIT),
+            body=cut(_text(ticket.get("description")), BODY_LIMIT),
+            language=mapping.default_language,
+        )
+        if agent:
+            made.add(events.TicketAssigned, occurred_at=created, agent_id=agent)
+        status = mapping.status(NAME, ticket.get("status") or "open")
+        if status != TicketStatus.OPEN:
+            made.add(events.TicketStatusChanged, occurred_at=created, status=status)
+    elif kind == "ticket_assigned" and agent:
+        made.add(events.TicketAssigned, occurred_at=at, agent_id=agent)
+    elif kind == "ticket_status_changed":
+        status = mapping.status(NAME, ticket.get("status") or "")
+        change = _STATUS_CHANGE.search(payload.get("triggered_event") or "")
+        if status == TicketStatus.OPEN and change and change.group(1) in _RESOLVED_CODES:
+            made.add(events.TicketReopened, occurred_at=at)
+        else:
+            made.add(events.TicketStatusChanged, occurred_at=at, status=status, agent_id=agent)
+    elif kind in {"agent_replied", "note_added"}:
+        made.add(
+            events.AgentReplied,
+            occurred_at=at,
+            agent_id=agent or UNASSIGNED,
+            is_public=kind == "agent_replied",
+        )
+    elif kind == "customer_replied" and requester:
+        made.add(events.CustomerReplied, occurred_at=at, customer_id=person_id(requester))
+    elif kind == "category_changed" and agent and mapping.category_field:
+        category = ticket.get(mapping.category_field) or payload.get(mapping.category_field)
+        if category:
+            made.category(at, agent, str(category), None)
+    # ticket_priority_changed: the contract has no priority change; csat_submitted: Freshdesk's
+    # placeholders give no rating (it is read from /api/v2/tickets/{id}/satisfaction_ratings).
+    return made.events
+
+
+VENDOR = Vendor(NAME, "freshdesk_token", verify, delivery, to_events)

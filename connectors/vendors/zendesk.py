@@ -1,0 +1,137 @@
+"""Zendesk event-subscription webhooks (``zen:event-type:ticket.*``, version 2022-11-06).
+
+Signed: ``X-Zendesk-Webhook-Signature`` is base64(HMAC-SHA256(secret, timestamp + body)) with the
+timestamp from ``X-Zendesk-Webhook-Signature-Timestamp``; a timestamp older than
+``CXA_INGEST_ZENDESK_MAX_AGE_SECONDS`` is a replay. The body's ``id`` identifies the event and is
+kept on retries. ``detail`` is the ticket after the change, ``event`` the change itself.
+"""
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from connectors.vendors.auth import Unauthorized, base64_signature, header, recent, same
+from connectors.vendors.mapping import (
+    BODY_LIMIT,
+    SUBJECT_LIMIT,
+    Made,
+    Unmappable,
+    VendorMapping,
+    cut,
+    entity_id,
+    iso,
+)
+from connectors.vendors.registry import Vendor
+from cxa import events
+from cxa.events import EventBase, TicketStatus
+
+NAME = "zendesk"
+_TYPE_PREFIX = "zen:event-type:"
+_RESOLVED = {TicketStatus.SOLVED, TicketStatus.CLOSED}
+
+
+def verify(
+    headers: Mapping[str, str],
+    query: Mapping[str, str],
+    body: bytes,
+    secret: str,
+    now: datetime,
+    max_age: timedelta,
+) -> None:
+    signature = header(headers, "X-Zendesk-Webhook-Signature")
+    stamp = header(headers, "X-Zendesk-Webhook-Signature-Timestamp")
+    if signature is None or stamp is None:
+        raise Unauthorized("no X-Zendesk-Webhook-Signature and -Timestamp headers (is the webhook signed?)")
+    if not same(signature, base64_signature(secret, stamp.encode("utf-8") + body)):
+        raise Unauthorized(
+            "X-Zendesk-Webhook-Signature does not match the body "
+            "(is CXA_INGEST_ZENDESK_SECRET the webhook's signing secret?)"
+        )
+    try:
+        signed_at = iso(stamp)
+    except (ValueError, Unmappable):
+        raise Unauthorized(f"X-Zendesk-Webhook-Signature-Timestamp {stamp!r} is not a time") from None
+    recent(signed_at, now, max_age)
+
+
+def delivery(headers: Mapping[str, str], payload: Any) -> str:
+    if not payload.get("id"):
+        raise Unmappable("a Zendesk event without its id")
+    return f"{payload.get('account_id')}:{payload['id']}"
+
+
+def to_events(payload: Any, mapping: VendorMapping, delivery_id: str) -> list[EventBase]:
+    kind = str(payload.get("type", "")).removeprefix(_TYPE_PREFIX)
+    detail = payload.get("detail") or {}
+    change = payload.get("event") or {}
+    ticket = detail.get("id") or str(payload.get("subject", "")).removeprefix("zen:ticket:")
+    if not ticket or not kind.startswith("ticket."):
+        return []  # user, organization and other events carry nothing the platform keeps
+    ticket_id = entity_id(NAME, ticket)
+    at = iso(payload["time"])
+    requester = str(detail.get("requester_id") or "")
+    actor = str(detail.get("actor_id") or "")
+    agent = entity_id(NAME, actor) if actor and actor != requester else None
+    made = Made(NAME, delivery_id, ticket_id)
+    add = made.add
+
+    if kind == "ticket.created":
+        if not requester:
+            raise Unmappable("ticket.created without detail.requester_id")
+        add(
+            events.TicketCreated,
+            occurred_at=iso(detail["created_at"]) if detail.get("created_at") else at,
+            customer_id=entity_id(NAME, requester),
+            channel=mapping.channel((detail.get("via") or {}).get("channel")),
+            priority=mapping.priority(NAME, detail.get("priority")),
+            subject=cut(detail.get("subject"), SUBJECT_LIMIT),
+            body=cut(detail.get("description"), BODY_LIMIT),
+            language=mapping.default_language,
+        )
+        if detail.get("assignee_id"):
+            add(events.TicketAssigned, occurred_at=at, agent_id=entity_id(NAME, detail["assignee_id"]))
+        status = mapping.status(NAME, detail.get("status") or "new")
+        if status != TicketStatus.OPEN:  # created straight into pending, on hold or solved
+            add(events.TicketStatusChanged, occurred_at=at, status=status, agent_id=agent)
+    elif kind == "ticket.agent_assignment_changed":
+        if change.get("current"):
+            add(events.TicketAssigned, occurred_at=at, agent_id=entity_id(NAME, change["current"]))
+    elif kind == "ticket.status_changed":
+        status = mapping.status(NAME, change["current"])
+        before = mapping.status(NAME, change["previous"]) if change.get("previous") else None
+        if status == TicketStatus.OPEN and before in _RESOLVED:
+            add(events.TicketReopened, occurred_at=at, customer_id=None if agent else _customer(requester))
+        elif status != before:
+            add(events.TicketStatusChanged, occurred_at=at, status=status, agent_id=agent)
+    elif kind == "ticket.comment_added":
+        comment = change.get("comment") or {}
+        author = str((comment.get("author") or {}).get("id") or "")
+        if not author:
+            raise Unmappable("ticket.comment_added without event.comment.author.id")
+        is_staff = (comment.get("author") or {}).get("is_staff")
+        if author == requester or is_staff is False:
+            add(events.CustomerReplied, occurred_at=at, customer_id=entity_id(NAME, author))
+        else:
+            add(
+                events.AgentReplied,
+                occurred_at=at,
+                agent_id=entity_id(NAME, author),
+                is_public=comment.get("is_public", True) is not False,
+            )
+    elif kind == "ticket.tags_changed" and agent:
+        category = mapping.category_from_tags(list(change.get("tags_added") or []))
+        if category:
+            previous = mapping.category_from_tags(list(change.get("tags_removed") or []))
+            made.category(at, agent, category, previous)
+    elif kind == "ticket.custom_field_changed" and agent and mapping.category_field:
+        field = change.get("custom_field") or {}
+        if mapping.category_field in (str(field.get("id")), field.get("title")) and change.get("current"):
+            made.category(at, agent, str(change["current"]), change.get("previous") or None)
+    return made.events
+
+
+def _customer(requester: str) -> str | None:
+    return entity_id(NAME, requester) if requester else None
+
+
+VENDOR = Vendor(NAME, "zendesk_secret", verify, delivery, to_events)

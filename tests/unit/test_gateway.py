@@ -1,0 +1,176 @@
+"""The gateway's HTTP behaviour (authentication, limits, refusals, idempotent ids), with a
+publisher that records what Kafka would get. tests/integration/test_gateway.py runs it on Kafka."""
+
+import json
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from connectors.gateway import create_app
+from connectors.publishing import Record
+from connectors.settings import GatewaySettings
+from connectors.vendors import VENDORS
+from connectors.vendors.auth import hex_signature
+from connectors.vendors.mapping import load_mappings
+from cxa import topics
+from cxa.deadletters import KIND_HEADER, ORIGIN_TOPIC_HEADER, REASON_HEADER
+
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "webhooks"
+JIRA_HEADERS = json.loads((FIXTURES / "jira" / "headers.json").read_text())
+
+
+class Recording:
+    def __init__(self) -> None:
+        self.records: list[Record] = []
+        self.up = True
+        self.started = False
+
+    async def start(self) -> None:
+        self.started = True
+
+    async def stop(self) -> None:
+        self.started = False
+
+    async def publish(self, records: list[Record]) -> None:
+        if not self.up:
+            raise TimeoutError("Kafka is down")
+        self.records.extend(records)
+
+    async def ready(self) -> bool:
+        return self.up
+
+
+@pytest.fixture
+def gateway() -> tuple[TestClient, Recording]:
+    settings = GatewaySettings(
+        events_token="events-token",
+        jira_secret=JIRA_HEADERS["_secret"],
+        chatwoot_secret="chatwoot-token",
+        max_body_bytes=64 * 1024,
+        rate_limit="1000/second",
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    publisher = Recording()
+    app = create_app(settings, publisher, VENDORS, load_mappings())
+    with TestClient(app) as client:
+        assert publisher.started
+        yield client, publisher
+
+
+def _jira(client: TestClient, name: str) -> tuple[int, dict]:
+    body = (FIXTURES / "jira" / name).read_bytes()
+    response = client.post("/webhooks/jira", content=body, headers=JIRA_HEADERS["deliveries"][name])
+    return response.status_code, response.json()
+
+
+def test_a_signed_webhook_is_published_once_per_event_and_a_retry_gets_the_same_ids(gateway) -> None:
+    client, publisher = gateway
+    assert _jira(client, "issue_created.json") == (202, {"accepted": 1})
+    (record,) = publisher.records
+    assert (record.topic, record.key) == (topics.TICKET_EVENTS, "jira:10042")
+    assert json.loads(record.value)["event_type"] == "ticket.created"
+    _jira(client, "issue_created.json")  # Jira retries with the same delivery id
+    assert publisher.records[1].value == record.value
+
+
+def test_a_bad_signature_is_401_and_nothing_is_published(gateway) -> None:
+    client, publisher = gateway
+    body = (FIXTURES / "jira" / "issue_created.json").read_bytes()
+    headers = {**JIRA_HEADERS["deliveries"]["issue_created.json"], "X-Hub-Signature": "sha256=" + "0" * 64}
+    response = client.post("/webhooks/jira", content=body, headers=headers)
+    assert response.status_code == 401
+    assert "does not match" in response.json()["error"]
+    assert publisher.records == []
+
+
+def test_a_helpdesk_without_its_secret_set_is_refused_with_the_setting_to_set(gateway) -> None:
+    client, _ = gateway
+    response = client.post("/webhooks/zendesk", content=b"{}")
+    assert response.status_code == 401
+    assert "CXA_INGEST_ZENDESK_SECRET" in response.json()["error"]
+    assert client.post("/webhooks/nosuch", content=b"{}").status_code == 404
+
+
+def test_what_cannot_be_mapped_is_400_with_the_reason_and_dead_lettered_with_its_body(gateway) -> None:
+    client, publisher = gateway
+    payload = json.loads((FIXTURES / "jira" / "issue_updated_status.json").read_text())
+    payload["changelog"]["items"][0]["toString"] = "Awaiting parts"
+    del payload["issue"]["fields"]["status"]
+    body = json.dumps(payload).encode()
+    signed = {"X-Hub-Signature": "sha256=" + hex_signature(JIRA_HEADERS["_secret"], body)}
+    response = client.post("/webhooks/jira", content=body, headers=signed)
+    assert response.status_code == 400
+    assert "[jira.statuses]" in response.json()["error"]
+    (letter,) = publisher.records
+    assert letter.topic == topics.DEADLETTER
+    assert letter.value == body
+    headers = dict(letter.headers)
+    assert headers[KIND_HEADER] == b"schema"
+    assert headers[ORIGIN_TOPIC_HEADER] == b"webhook/jira"
+    assert b"Awaiting parts" in headers[REASON_HEADER]
+
+
+def test_not_json_is_400_malformed(gateway) -> None:
+    client, publisher = gateway
+    response = client.post("/webhooks/chatwoot?token=chatwoot-token", content=b"{not json")
+    assert response.status_code == 400
+    assert dict(publisher.records[0].headers)[KIND_HEADER] == b"malformed"
+
+
+def test_a_body_over_the_limit_is_413(gateway) -> None:
+    client, publisher = gateway
+    response = client.post("/webhooks/chatwoot?token=chatwoot-token", content=b" " * (65 * 1024))
+    assert response.status_code == 413
+    assert "CXA_INGEST_MAX_BODY_BYTES" in response.json()["error"]
+    assert publisher.records == []
+
+
+def test_kafka_not_acknowledging_is_503_so_the_helpdesk_retries(gateway) -> None:
+    client, publisher = gateway
+    publisher.up = False
+    status, answer = _jira(client, "issue_created.json")
+    assert status == 503
+    assert "retry" in answer["error"]
+    assert client.get("/readyz").status_code == 503
+    assert client.get("/healthz").status_code == 200
+    publisher.up = True
+    assert client.get("/readyz").status_code == 200
+
+
+def test_events_takes_one_event_or_an_array_with_its_bearer_token(gateway) -> None:
+    client, publisher = gateway
+    event = {
+        "event_type": "agent.status_changed",
+        "agent_id": "A1",
+        "occurred_at": "2026-12-01T10:00:00Z",
+        "status": "online",
+    }
+    assert client.post("/events", json=event).status_code == 401
+    assert client.post("/events", json=event, headers={"Authorization": "Bearer nope"}).status_code == 401
+    auth = {"Authorization": "Bearer events-token"}
+    assert client.post("/events", json=event, headers=auth).json() == {"accepted": 1}
+    assert client.post("/events", json=[event, {**event, "agent_id": "A2"}], headers=auth).json() == {
+        "accepted": 2
+    }
+    assert [(r.topic, r.key) for r in publisher.records] == [
+        (topics.AGENT_EVENTS, k) for k in ("A1", "A1", "A2")
+    ]
+    response = client.post("/events", json=[event, {**event, "status": "asleep"}], headers=auth)
+    assert response.status_code == 400
+    assert response.json()["error"].startswith("[1] ")  # which one, and why
+    assert len(publisher.records) == 4  # nothing of the refused request but its dead letter
+    assert publisher.records[-1].topic == topics.DEADLETTER
+
+
+def test_the_rate_limit_is_429_with_retry_after() -> None:
+    settings = GatewaySettings(
+        events_token="t",
+        rate_limit="2/minute",
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    with TestClient(create_app(settings, Recording(), VENDORS, load_mappings())) as client:
+        codes = [client.post("/events", content=b"[]").status_code for _ in range(3)]
+        assert codes[:2] != [429, 429]
+        assert codes[2] == 429
+        assert client.post("/events", content=b"[]").headers["Retry-After"] == "1"

@@ -1,0 +1,127 @@
+"""Zendesk ticket-event webhooks, from payloads written after Zendesk's documentation
+(tests/fixtures/webhooks/zendesk/SOURCE.md), to contract events."""
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from connectors.vendors import zendesk
+from connectors.vendors.auth import Unauthorized
+from connectors.vendors.mapping import load_mappings
+from cxa import events
+
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "webhooks" / "zendesk"
+MAPPING = load_mappings()["zendesk"]
+HEADERS = json.loads((FIXTURES / "headers.json").read_text())
+SECRET = HEADERS["_secret"]
+MAX_AGE = timedelta(minutes=5)
+
+
+def _signed_at(headers: dict[str, str]) -> datetime:
+    return datetime.fromisoformat(headers["X-Zendesk-Webhook-Signature-Timestamp"])
+
+
+def _events(name: str) -> list[events.EventBase]:
+    body = (FIXTURES / name).read_bytes()
+    headers = HEADERS["deliveries"][name]
+    zendesk.verify(headers, {}, body, SECRET, _signed_at(headers) + timedelta(seconds=2), MAX_AGE)
+    payload = json.loads(body)
+    return zendesk.to_events(payload, MAPPING, zendesk.delivery(headers, payload))
+
+
+def test_a_created_ticket_carries_its_requester_channel_and_priority() -> None:
+    (created,) = _events("ticket_created.json")
+    assert isinstance(created, events.TicketCreated)
+    assert (created.ticket_id, created.customer_id) == ("zendesk:35436", "zendesk:20978392")
+    assert (created.channel, created.priority) == (events.Channel.WEB, events.Priority.NORMAL)
+    assert created.subject == "Invoice shows the wrong VAT rate"
+    assert created.occurred_at == datetime(2026, 12, 7, 9, 14, 2, tzinfo=UTC)
+
+
+def test_assignments_and_transfers_name_the_new_agent() -> None:
+    (assigned,) = _events("ticket_agent_assignment_changed.json")
+    (transferred,) = _events("ticket_agent_assignment_changed_transfer.json")
+    assert isinstance(assigned, events.TicketAssigned)
+    assert assigned.agent_id == "zendesk:900001"
+    assert isinstance(transferred, events.TicketAssigned)
+    assert transferred.agent_id == "zendesk:900002"
+
+
+def test_status_changes_and_a_reopen() -> None:
+    (pending,) = _events("ticket_status_changed.json")
+    (solved,) = _events("ticket_status_changed_solved.json")
+    assert isinstance(pending, events.TicketStatusChanged)
+    assert pending.status == events.TicketStatus.PENDING
+    assert isinstance(solved, events.TicketStatusChanged)
+    assert solved.status == events.TicketStatus.SOLVED
+    payload = json.loads((FIXTURES / "ticket_status_changed_solved.json").read_text())
+    payload["event"].update(previous="SOLVED", current="OPEN")
+    (reopened,) = zendesk.to_events(payload, MAPPING, "d")
+    assert isinstance(reopened, events.TicketReopened)
+
+
+def test_comments_tell_public_replies_internal_notes_and_the_requester_apart() -> None:
+    (public,) = _events("ticket_comment_added_public_agent.json")
+    (internal,) = _events("ticket_comment_added_internal.json")
+    (customer,) = _events("ticket_comment_added_customer.json")
+    assert isinstance(public, events.AgentReplied)
+    assert public.is_public
+    assert public.agent_id == "zendesk:900001"
+    assert isinstance(internal, events.AgentReplied)
+    assert not internal.is_public
+    assert isinstance(customer, events.CustomerReplied)
+    assert customer.customer_id == "zendesk:20978392"
+
+
+def test_a_category_comes_from_a_tag_or_a_configured_field() -> None:
+    payload = json.loads((FIXTURES / "ticket_tags_changed.json").read_text())
+    assert zendesk.to_events(payload, MAPPING, "d") == []  # no category_ tag
+    payload["event"]["tags_added"].append("category_billing")
+    (confirmed,) = zendesk.to_events(payload, MAPPING, "d")
+    assert isinstance(confirmed, events.TicketCategoryConfirmed)
+    assert confirmed.category == "billing"
+    field = json.loads((FIXTURES / "ticket_custom_field_changed.json").read_text())
+    assert zendesk.to_events(field, MAPPING, "d") == []  # no category field configured
+    configured = MAPPING.model_copy(update={"category_field": "360009876543"})
+    (corrected,) = zendesk.to_events(field, configured, "d")
+    assert isinstance(corrected, events.TicketCategoryCorrected)
+    assert (corrected.category, corrected.previous_category) == ("billing_tax_rate", "billing_other")
+
+
+def test_a_priority_change_has_no_event_in_the_contract() -> None:
+    assert _events("ticket_priority_changed.json") == []
+
+
+def test_a_retry_keeps_the_event_ids() -> None:
+    retry = HEADERS["retry_example"]
+    body = (FIXTURES / retry["body_file"]).read_bytes()
+    zendesk.verify(retry["headers"], {}, body, SECRET, _signed_at(retry["headers"]), MAX_AGE)
+    payload = json.loads(body)
+    again = zendesk.to_events(payload, MAPPING, zendesk.delivery(retry["headers"], payload))
+    assert [e.event_id for e in again] == [e.event_id for e in _events(retry["body_file"])]
+
+
+def test_signatures_wrong_reordered_reserialized_or_old_are_refused() -> None:
+    body = (FIXTURES / "ticket_created.json").read_bytes()
+    good = HEADERS["deliveries"]["ticket_created.json"]
+    now = _signed_at(good)
+    zendesk.verify(good, {}, body, SECRET, now, MAX_AGE)
+    negative = HEADERS["negative_examples"]
+    reordered = {
+        **good,
+        "X-Zendesk-Webhook-Signature": negative["body_then_timestamp_order"]["X-Zendesk-Webhook-Signature"],
+    }
+    with pytest.raises(Unauthorized, match="does not match"):
+        zendesk.verify(reordered, {}, body, SECRET, now, MAX_AGE)
+    with pytest.raises(Unauthorized, match="does not match"):
+        zendesk.verify(good, {}, negative["reserialized_body"]["body"].encode(), SECRET, now, MAX_AGE)
+    with pytest.raises(Unauthorized, match="does not match"):
+        zendesk.verify(good, {}, body, "not-the-secret", now, MAX_AGE)
+    with pytest.raises(Unauthorized, match="more than 300 s"):  # a captured delivery replayed later
+        zendesk.verify(good, {}, body, SECRET, now + timedelta(minutes=6), MAX_AGE)
+    with pytest.raises(Unauthorized, match="no X-Zendesk-Webhook-Signature"):
+        zendesk.verify({}, {}, body, SECRET, now, MAX_AGE)
+    lowered = {key.lower(): value for key, value in good.items()}  # Zendesk sends them lower-case
+    zendesk.verify(lowered, {}, body, SECRET, now, MAX_AGE)
