@@ -33,18 +33,20 @@ class KafkaPublisher:
     retries, which the deterministic event ids make harmless."""
 
     def __init__(self, settings: KafkaSettings, timeout_seconds: float) -> None:
+        self._settings = settings
+        self._timeout = timeout_seconds
+        self._producer: AIOKafkaProducer
+
+    async def start(self) -> None:
+        """Connect (in the server's event loop, which aiokafka needs)."""
         self._producer = AIOKafkaProducer(
-            bootstrap_servers=settings.bootstrap_servers,
+            bootstrap_servers=self._settings.bootstrap_servers,
             acks="all",
             enable_idempotence=True,
             linger_ms=2,
             compression_type="lz4",
-            request_timeout_ms=int(timeout_seconds * 1000),
+            request_timeout_ms=int(self._timeout * 1000),
         )
-        self._timeout = timeout_seconds
-        self._bootstrap = settings.bootstrap_servers
-
-    async def start(self) -> None:
         await self._producer.start()
 
     async def stop(self) -> None:

@@ -106,6 +106,8 @@ class FloorState:
     def _apply_ticket(self, event: events.TicketEventBase) -> None:
         ticket_id = event.ticket_id
         if isinstance(event, events.TicketCreated):
+            if ticket_id in self.tickets:
+                return  # delivered again (at least once): the ticket has moved on since
             created: Record = {
                 "priority": event.priority.value,
                 "channel": event.channel.value,

@@ -183,6 +183,17 @@ def test_at_risk_follows_the_sla_clock_of_the_marts_which_pending_and_on_hold_st
     assert waiting.sla_due_at == T0 + timedelta(minutes=110)
 
 
+def test_a_creation_delivered_again_does_not_reset_the_ticket() -> None:
+    state = _state()
+    _created(state, "T1")
+    state.apply(
+        events.TicketStatusChanged(ticket_id="T1", occurred_at=T0 + timedelta(minutes=5), status="solved")
+    )
+    _created(state, "T1")  # the same event again, as at-least-once delivery may bring it
+    wall = board(state, T0 + timedelta(minutes=6), at_risk_within=timedelta(minutes=30))
+    assert (wall.backlog, wall.waiting, wall.arrivals_last_hour) == (0, 0, 1)
+
+
 def test_a_pause_after_the_due_time_does_not_move_it() -> None:
     """Breached at 30 minutes: waiting on the customer afterwards does not give the time back."""
     state = _state()
