@@ -38,3 +38,29 @@ class GatewaySettings(BaseSettings):
     kafka_timeout_seconds: float = Field(
         default=10.0, gt=0, description="A request whose events Kafka has not acknowledged by then gets 503"
     )
+
+
+class WritebackSettings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", extra="ignore", env_prefix="CXA_WRITEBACK_", env_ignore_empty=True
+    )
+
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+    base_url: str | None = Field(
+        default=None,
+        description="The helpdesk's API base: https://{sub}.zendesk.com, https://{domain}.freshdesk.com, "
+        "https://{site}.atlassian.net, https://{host}/api/v1/accounts/{account_id} (Chatwoot)",
+    )
+    user: str = Field(default="", description="The API user's email (Zendesk, Jira); unused by the others")
+    token: SecretStr | None = Field(
+        default=None, description="API token (Zendesk, Jira), key (Freshdesk), access token (Chatwoot)"
+    )
+    agents_file: Path | None = Field(
+        default=None, description="CSV of agent_id,vendor_user_id for agents whose ids are not the helpdesk's"
+    )
+    group_id: str | None = Field(default=None, description="Consumer group [default: cxa-writeback-{vendor}]")
+    max_attempts: int = Field(
+        default=5, ge=1, le=20, description="Tries per decision on 429, 5xx or no answer"
+    )
+    retry_max_seconds: float = Field(default=60.0, gt=0, description="Longest wait between two tries")
+    timeout_seconds: float = Field(default=10.0, gt=0, description="Of one HTTP call")

@@ -12,7 +12,7 @@ from pathlib import Path
 import typer
 
 from batch.cli import app as batch_app
-from connectors.cli import ingest_app
+from connectors.cli import connector_app, ingest_app
 from cxa import db, events
 from cxa.children import STOP_SIGNALS, ChildProcesses
 from cxa.kafka import ensure_topics, group_lag
@@ -47,6 +47,7 @@ app.add_typer(deadletter_app, name="deadletter")
 app.add_typer(batch_app, name="batch")
 app.add_typer(dashboard_app, name="dashboard")
 app.add_typer(ingest_app, name="ingest")
+app.add_typer(connector_app, name="connector")
 
 
 @app.callback()

@@ -25,7 +25,7 @@ from connectors.vendors.mapping import (
     epoch_s,
     iso,
 )
-from connectors.vendors.registry import Vendor
+from connectors.vendors.registry import Assignment, Vendor, rest_id
 from cxa import events
 from cxa.events import EventBase, TicketStatus
 
@@ -181,4 +181,15 @@ def to_events(payload: Any, mapping: VendorMapping, delivery_id: str) -> list[Ev
     return made.events
 
 
-VENDOR = Vendor(NAME, "chatwoot_secret", verify, delivery, to_events)
+def assign(ticket: str, user: str) -> Assignment:
+    """Assign a conversation (``POST .../conversations/{id}/assignments``); the base URL ends with
+    the account, e.g. ``https://app.chatwoot.com/api/v1/accounts/3``."""
+    return Assignment("POST", f"conversations/{ticket}/assignments", {"assignee_id": rest_id(user)})
+
+
+def credentials(user: str, token: str) -> dict[str, str]:
+    """An agent's or bot's access token in the ``api_access_token`` header."""
+    return {"api_access_token": token}
+
+
+VENDOR = Vendor(NAME, "chatwoot_secret", verify, delivery, to_events, assign, credentials)

@@ -27,7 +27,7 @@ from connectors.vendors.mapping import (
     cut,
     entity_id,
 )
-from connectors.vendors.registry import Vendor
+from connectors.vendors.registry import Assignment, Vendor, basic, rest_id
 from cxa import events
 from cxa.events import EventBase, TicketStatus
 
@@ -154,4 +154,14 @@ def to_events(payload: Any, mapping: VendorMapping, delivery_id: str) -> list[Ev
     return made.events
 
 
-VENDOR = Vendor(NAME, "freshdesk_token", verify, delivery, to_events)
+def assign(ticket: str, user: str) -> Assignment:
+    """Update a ticket's agent (``PUT /api/v2/tickets/{id}`` with ``responder_id``)."""
+    return Assignment("PUT", f"api/v2/tickets/{ticket}", {"responder_id": rest_id(user)})
+
+
+def credentials(user: str, token: str) -> dict[str, str]:
+    """The API key as the basic-auth user, ``X`` as the password."""
+    return basic(token, "X")
+
+
+VENDOR = Vendor(NAME, "freshdesk_token", verify, delivery, to_events, assign, credentials)

@@ -22,7 +22,7 @@ from connectors.vendors.mapping import (
     epoch_ms,
     iso,
 )
-from connectors.vendors.registry import Vendor
+from connectors.vendors.registry import Assignment, Vendor, basic
 from cxa import events
 from cxa.events import EventBase, TicketStatus
 
@@ -185,4 +185,14 @@ def to_events(payload: Any, mapping: VendorMapping, delivery_id: str) -> list[Ev
     return made.events  # other events (worklogs, links, deletions) carry nothing the platform keeps
 
 
-VENDOR = Vendor(NAME, "jira_secret", verify, delivery, to_events)
+def assign(ticket: str, user: str) -> Assignment:
+    """Assign issue (``PUT /rest/api/3/issue/{id}/assignee``), by the agent's accountId."""
+    return Assignment("PUT", f"rest/api/3/issue/{ticket}/assignee", {"accountId": user})
+
+
+def credentials(user: str, token: str) -> dict[str, str]:
+    """An Atlassian account's email and API token in basic auth."""
+    return basic(user, token)
+
+
+VENDOR = Vendor(NAME, "jira_secret", verify, delivery, to_events, assign, credentials)

@@ -1,5 +1,6 @@
-"""The helpdesks the gateway speaks to, by the name in their webhook URL (``/webhooks/{name}``)."""
+"""The helpdesks the connectors speak to, by the name in their webhook URL (``/webhooks/{name}``)."""
 
+import base64
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -13,6 +14,25 @@ Verify = Callable[[Mapping[str, str], Mapping[str, str], bytes, str, datetime, t
 
 
 @dataclass(frozen=True)
+class Assignment:
+    """One REST call that gives a ticket to an agent, relative to the helpdesk's API base URL."""
+
+    method: str
+    path: str
+    body: dict[str, Any]
+
+
+def basic(user: str, password: str) -> dict[str, str]:
+    """An HTTP basic ``Authorization`` header."""
+    return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode("ascii")}
+
+
+def rest_id(value: str) -> int | str:
+    """A user id as the REST APIs that number their users want it: an integer when it is one."""
+    return int(value) if value.isdigit() else value
+
+
+@dataclass(frozen=True)
 class Vendor:
     name: str
     secret_setting: str
@@ -22,3 +42,7 @@ class Vendor:
     """(headers, payload): the delivery's own id, the same on the vendor's retries."""
     events: Callable[[Any, VendorMapping, str], list[EventBase]]
     """(payload, mapping, delivery): the contract events; raises ``Unmappable`` saying why not."""
+    assign: Callable[[str, str], Assignment]
+    """(the vendor's ticket id, the vendor's user id): the call that assigns the ticket."""
+    credentials: Callable[[str, str], dict[str, str]]
+    """(user, token) from CXA_WRITEBACK_USER and _TOKEN: the headers that authenticate the call."""

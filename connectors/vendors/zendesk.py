@@ -21,7 +21,7 @@ from connectors.vendors.mapping import (
     entity_id,
     iso,
 )
-from connectors.vendors.registry import Vendor
+from connectors.vendors.registry import Assignment, Vendor, basic, rest_id
 from cxa import events
 from cxa.events import EventBase, TicketStatus
 
@@ -134,4 +134,14 @@ def _customer(requester: str) -> str | None:
     return entity_id(NAME, requester) if requester else None
 
 
-VENDOR = Vendor(NAME, "zendesk_secret", verify, delivery, to_events)
+def assign(ticket: str, user: str) -> Assignment:
+    """Update Ticket (``PUT /api/v2/tickets/{id}``); Zendesk's REST ids are integers."""
+    return Assignment("PUT", f"api/v2/tickets/{ticket}", {"ticket": {"assignee_id": rest_id(user)}})
+
+
+def credentials(user: str, token: str) -> dict[str, str]:
+    """An API token: ``{email}/token:{token}`` in basic auth."""
+    return basic(f"{user}/token", token)
+
+
+VENDOR = Vendor(NAME, "zendesk_secret", verify, delivery, to_events, assign, credentials)

@@ -1,0 +1,149 @@
+"""Write-back of routing decisions: each helpdesk's assignment call, retries, refusals, agent ids."""
+
+import base64
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+
+from connectors.settings import WritebackSettings
+from connectors.vendors import VENDORS
+from connectors.writeback import Writeback
+from cxa.events import TicketRouted, serialize
+
+T0 = datetime(2026, 12, 2, 10, tzinfo=UTC)
+
+
+def _decision(ticket_id: str, agent_id: str) -> TicketRouted:
+    return TicketRouted(
+        ticket_id=ticket_id, occurred_at=T0, agent_id=agent_id, policy="optimizer", score=1.0, solver_ms=1.0
+    )
+
+
+def _writeback(
+    vendor: str, answers: list[int], tmp_path: Path, agents: str = ""
+) -> tuple[Writeback, list[httpx.Request], list[float]]:
+    calls: list[httpx.Request] = []
+    waits: list[float] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        status = answers[min(len(calls), len(answers)) - 1]
+        return httpx.Response(status, headers={"Retry-After": "7"} if status == 429 else {}, json={})
+
+    agents_file = None
+    if agents:
+        agents_file = tmp_path / "agents.csv"
+        agents_file.write_text(agents)
+    settings = WritebackSettings(
+        base_url="https://helpdesk.example/",
+        user="bot@example.com",
+        token="tok3n",
+        agents_file=agents_file,
+        max_attempts=3,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    client = httpx.Client(
+        base_url="https://helpdesk.example/base/",
+        headers=VENDORS[vendor].credentials(settings.user, "tok3n"),
+        transport=httpx.MockTransport(answer),
+    )
+    return Writeback(VENDORS[vendor], settings, client, sleep=waits.append), calls, waits
+
+
+@pytest.mark.parametrize(
+    ("vendor", "ticket", "agent", "method", "path", "body", "auth"),
+    [
+        (
+            "zendesk",
+            "zendesk:35436",
+            "zendesk:900002",
+            "PUT",
+            "/base/api/v2/tickets/35436",
+            {"ticket": {"assignee_id": 900002}},
+            "Basic " + base64.b64encode(b"bot@example.com/token:tok3n").decode(),
+        ),
+        (
+            "freshdesk",
+            "freshdesk:4711",
+            "freshdesk:61000000001",
+            "PUT",
+            "/base/api/v2/tickets/4711",
+            {"responder_id": 61000000001},
+            "Basic " + base64.b64encode(b"tok3n:X").decode(),
+        ),
+        (
+            "jira",
+            "jira:10042",
+            "jira:5b10ac8d82e05b22cc7d4ef6",
+            "PUT",
+            "/base/rest/api/3/issue/10042/assignee",
+            {"accountId": "5b10ac8d82e05b22cc7d4ef6"},
+            "Basic " + base64.b64encode(b"bot@example.com:tok3n").decode(),
+        ),
+        (
+            "chatwoot",
+            "chatwoot:1234",
+            "chatwoot:12",
+            "POST",
+            "/base/conversations/1234/assignments",
+            {"assignee_id": 12},
+            None,
+        ),
+    ],
+)
+def test_each_helpdesk_gets_its_own_assignment_call(
+    vendor, ticket, agent, method, path, body, auth, tmp_path
+) -> None:
+    writeback, calls, _ = _writeback(vendor, [200], tmp_path)
+    writeback.handle([serialize(_decision(ticket, agent))])
+    (call,) = calls
+    assert (call.method, call.url.path, json.loads(call.content)) == (method, path, body)
+    if auth:
+        assert call.headers["Authorization"] == auth
+    else:
+        assert call.headers["api_access_token"] == "tok3n"
+    assert writeback.tally.applied == 1
+
+
+def test_429_waits_its_retry_after_and_a_refusal_is_not_retried(tmp_path) -> None:
+    writeback, calls, waits = _writeback("zendesk", [429, 200], tmp_path)
+    writeback.apply(_decision("zendesk:1", "zendesk:2"))
+    assert (len(calls), waits, writeback.tally.applied) == (2, [7.0], 1)
+    writeback, calls, waits = _writeback("zendesk", [422], tmp_path)
+    writeback.apply(_decision("zendesk:1", "zendesk:2"))
+    assert (len(calls), waits, writeback.tally.refused) == (1, [], 1)
+
+
+def test_a_helpdesk_that_keeps_failing_is_given_up_after_the_limit(tmp_path) -> None:
+    writeback, calls, waits = _writeback("jira", [503], tmp_path)
+    writeback.apply(_decision("jira:1", "jira:abc"))
+    assert (len(calls), len(waits), writeback.tally.given_up) == (3, 2, 1)
+
+
+def test_only_this_helpdesks_tickets_and_the_latest_decision_per_ticket(tmp_path) -> None:
+    writeback, calls, _ = _writeback(
+        "zendesk", [200], tmp_path, agents="agent_id,vendor_user_id\nA17,900017\n"
+    )
+    writeback.handle(
+        [
+            serialize(_decision("zendesk:1", "zendesk:900001")),
+            serialize(_decision("jira:9", "jira:abc")),  # another helpdesk's
+            serialize(_decision("zendesk:1", "A17")),  # supersedes the first; mapped by the agents file
+            serialize(_decision("zendesk:2", "A99")),  # no zendesk user: skipped with a warning
+            b"not a decision",
+        ]
+    )
+    assert [(c.url.path, json.loads(c.content)) for c in calls] == [
+        ("/base/api/v2/tickets/1", {"ticket": {"assignee_id": 900017}})
+    ]
+    assert (writeback.tally.applied, writeback.tally.skipped) == (1, 1)
+
+
+def test_a_dry_run_calls_nothing(tmp_path) -> None:
+    settings = WritebackSettings(_env_file=None)  # type: ignore[call-arg]
+    writeback = Writeback(VENDORS["chatwoot"], settings, None)
+    writeback.handle([serialize(_decision("chatwoot:1", "chatwoot:2"))])
+    assert writeback.tally.applied == 1
