@@ -209,10 +209,15 @@ def create_app(
             except Unauthorized as exc:
                 raise Refused(401, str(exc)) from None
             payload = _json(body)
+            if not isinstance(payload, dict):
+                raise Refused(
+                    400, f"a {name} webhook is a JSON object, not {type(payload).__name__}", Refusal.SCHEMA
+                )
             try:
                 events = vendor.events(payload, mappings[name], vendor.delivery(request.headers, payload))
-            except (Unmappable, ValidationError, KeyError, TypeError, ValueError) as exc:
-                reason = describe(exc) if isinstance(exc, ValidationError) else str(exc)
+            except (Unmappable, ValidationError, KeyError, TypeError, ValueError, AttributeError) as exc:
+                # A field of another shape than the vendor documents (a string where an object belongs).
+                reason = describe(exc) if isinstance(exc, ValidationError) else f"{type(exc).__name__}: {exc}"
                 raise Refused(400, f"cannot map this {name} payload: {reason}", Refusal.SCHEMA) from None
             await publish([_record(event) for event in events])
             return JSONResponse({"accepted": len(events)}, status_code=202)

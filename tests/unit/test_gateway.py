@@ -174,3 +174,13 @@ def test_the_rate_limit_is_429_with_retry_after() -> None:
         assert codes[:2] != [429, 429]
         assert codes[2] == 429
         assert client.post("/events", content=b"[]").headers["Retry-After"] == "1"
+
+
+@pytest.mark.parametrize("body", [b"[1, 2]", b'"text"', b'{"event": "message_created", "conversation": "x"}'])
+def test_a_payload_of_another_shape_is_400_and_dead_lettered_not_a_server_error(gateway, body) -> None:
+    client, publisher = gateway
+    response = client.post("/webhooks/chatwoot?token=chatwoot-token", content=body)
+    assert response.status_code == 400
+    (letter,) = publisher.records
+    assert letter.topic == topics.DEADLETTER
+    assert letter.value == body
