@@ -1,17 +1,27 @@
 """`cxa ingest serve`: the webhook gateway."""
 
+import asyncio
 import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
 
+import psycopg
 import typer
 import uvicorn
 from pydantic import ValidationError
 
+from connectors.exports import ExportError, announcements, parse_map, read_agents, read_customers
 from connectors.gateway import create_app
-from connectors.publishing import KafkaPublisher
+from connectors.publishing import KafkaPublisher, record_of
 from connectors.settings import GatewaySettings, WritebackSettings
 from connectors.vendors import VENDORS
 from connectors.vendors.mapping import load_mappings
 from connectors.writeback import run
+from cxa import db
+from cxa.events import EventBase
+from cxa.reference import load_reference
+from cxa.settings import DatabaseSettings, KafkaSettings
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +34,10 @@ ingest_app = typer.Typer(
     help="The ingest gateway: helpdesk webhooks (Zendesk, Freshdesk, Jira Service Management, "
     "Chatwoot) and POST /events, into Kafka. Settings: CXA_INGEST_* (see .env.example).",
     no_args_is_help=True,
+)
+
+reference_app = typer.Typer(
+    help="Reference data (agents, customers) from a helpdesk's CSV exports.", no_args_is_help=True
 )
 
 
@@ -90,3 +104,73 @@ def writeback(
         f"applied {tally.applied}, refused {tally.refused}, given up {tally.given_up}, "
         f"skipped {tally.skipped} (no {vendor} user)"
     )
+
+
+IMPORT_HELP = (
+    "Load agents and customers into raw.agents and raw.customers, and announce every agent's skills, "
+    "languages and capacity on agents.events so that the router uses them.\n\n"
+    "Agent fields: agent_id (required), name, team, skills (billing:0.9; refunds), languages (en; fr), "
+    "capacity, shift_start (09:00 UTC), shift_hours, work_days (Mon-Fri or 1-5), hired_at.\n\n"
+    "Customer fields: customer_id (required), segment, plan, region, language, signup_at, lifetime_value.\n\n"
+    "A file with any bad row imports nothing, and every problem is listed by line. Importing again "
+    "updates the rows in place. Whether an agent is online is not in an export: agents report it "
+    "with agent.status_changed (for example through POST /events), and the router routes to online "
+    "agents only."
+)
+
+
+@reference_app.command("import", help=IMPORT_HELP)
+def import_reference(
+    agents: Path | None = typer.Option(None, "--agents", help="CSV of the support agents."),
+    customers: Path | None = typer.Option(None, "--customers", help="CSV of the customers."),
+    columns: list[str] = typer.Option(
+        [], "--map", help="FIELD=COLUMN: read FIELD from COLUMN (repeatable), e.g. agent_id=id."
+    ),
+    vendor: str | None = typer.Option(
+        None,
+        help="The helpdesk the exports come from (zendesk, freshdesk, jira, chatwoot): ids become the "
+        "ids its webhooks carry (zendesk:123; Freshdesk people by email). Without it, ids are kept.",
+    ),
+    capacity: int = typer.Option(
+        4, min=0, max=100, help="Tickets at once for an agent whose row gives no capacity."
+    ),
+) -> None:
+    """Load agents and customers from CSV exports; announce the agents on agents.events."""
+    if agents is None and customers is None:
+        raise _fail("nothing to import: give --agents FILE, --customers FILE or both")
+    if vendor is not None and vendor not in VENDORS:
+        raise _fail(f"unknown helpdesk {vendor!r}: choose one of {', '.join(sorted(VENDORS))}")
+    person = VENDORS[vendor].person if vendor else str
+    try:
+        fields = parse_map(columns)
+        roster = read_agents(agents, fields, person, capacity) if agents else []
+        people = read_customers(customers, fields, person) if customers else []
+    except (ExportError, ValueError) as exc:
+        raise _fail(str(exc)) from None
+    database_url = DatabaseSettings().url
+    try:
+        db.require_migrated(database_url)
+        load_reference(database_url, people, roster)
+    except RuntimeError as exc:
+        raise _fail(str(exc)) from None
+    except psycopg.OperationalError as exc:
+        raise _fail(f"cannot reach PostgreSQL (DATABASE_URL): {exc}".strip()) from None
+    typer.echo(f"loaded {len(roster)} agents into raw.agents and {len(people)} customers into raw.customers")
+    if roster:
+        try:
+            asyncio.run(_announce(announcements(roster, datetime.now(UTC))))
+        except Exception as exc:
+            raise _fail(
+                f"the roster is loaded but agents.events did not get it ({exc!r}); is Kafka up "
+                "(KAFKA_BOOTSTRAP_SERVERS)? Run the same import again: it is safe to repeat."
+            ) from None
+        typer.echo(f"announced {len(roster)} agents on agents.events")
+
+
+async def _announce(events: Sequence[EventBase]) -> None:
+    publisher = KafkaPublisher(KafkaSettings(), timeout_seconds=30.0)
+    await publisher.start()
+    try:
+        await publisher.publish([record_of(event) for event in events])
+    finally:
+        await publisher.stop()

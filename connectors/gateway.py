@@ -20,14 +20,14 @@ from limits.storage import MemoryStorage
 from limits.strategies import FixedWindowRateLimiter
 from pydantic import ValidationError
 
-from connectors.publishing import Publishing, Record
+from connectors.publishing import Publishing, Record, record_of, topic_of
 from connectors.settings import GatewaySettings
 from connectors.vendors.auth import Unauthorized, token
 from connectors.vendors.mapping import Unmappable, VendorMapping
 from connectors.vendors.registry import Vendor
 from cxa import topics
 from cxa.deadletters import AT_HEADER, KIND_HEADER, ORIGIN_TOPIC_HEADER, REASON_HEADER, Refusal, cap_reason
-from cxa.events import EVENT_ADAPTER, EventBase, TicketEventBase, describe, serialize
+from cxa.events import EVENT_ADAPTER, describe
 
 log = logging.getLogger(__name__)
 
@@ -51,11 +51,6 @@ def _json(body: bytes) -> Any:
         return json.loads(body, parse_constant=_reject_constant)
     except (ValueError, RecursionError) as exc:
         raise Refused(400, f"the body is not UTF-8 JSON: {exc}", Refusal.MALFORMED) from None
-
-
-def _record(event: EventBase) -> Record:
-    topic = topics.TICKET_EVENTS if isinstance(event, TicketEventBase) else topics.AGENT_EVENTS
-    return Record(topic, event.key, serialize(event))  # type: ignore[attr-defined]
 
 
 def create_app(
@@ -176,8 +171,7 @@ def create_app(
                 except ValidationError as exc:
                     errors.append(f"[{index}] {describe(exc)}")
                     continue
-                topic = topics.TICKET_EVENTS if isinstance(event, TicketEventBase) else topics.AGENT_EVENTS
-                records.append(Record(topic, event.key, value))
+                records.append(Record(topic_of(event), event.key, value))
             if errors:
                 raise Refused(400, "; ".join(errors), Refusal.SCHEMA)
             await publish(records)
@@ -219,7 +213,7 @@ def create_app(
                 # A field of another shape than the vendor documents (a string where an object belongs).
                 reason = describe(exc) if isinstance(exc, ValidationError) else f"{type(exc).__name__}: {exc}"
                 raise Refused(400, f"cannot map this {name} payload: {reason}", Refusal.SCHEMA) from None
-            await publish([_record(event) for event in events])
+            await publish([record_of(event) for event in events])
             return JSONResponse({"accepted": len(events)}, status_code=202)
 
         return await answer(f"webhook/{name}", request, handle)

@@ -6,6 +6,8 @@ from typing import Protocol
 
 from aiokafka import AIOKafkaProducer
 
+from cxa import topics
+from cxa.events import EventBase, TicketEventBase, serialize
 from cxa.settings import KafkaSettings
 
 
@@ -15,6 +17,15 @@ class Record:
     key: str
     value: bytes
     headers: list[tuple[str, bytes]] = field(default_factory=list)
+
+
+def topic_of(event: EventBase) -> str:
+    return topics.TICKET_EVENTS if isinstance(event, TicketEventBase) else topics.AGENT_EVENTS
+
+
+def record_of(event: EventBase) -> Record:
+    """A contract event as the record for its topic, keyed by its ticket or agent."""
+    return Record(topic_of(event), event.key, serialize(event))  # type: ignore[attr-defined]
 
 
 class Publishing(Protocol):

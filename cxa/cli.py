@@ -12,7 +12,7 @@ from pathlib import Path
 import typer
 
 from batch.cli import app as batch_app
-from connectors.cli import connector_app, ingest_app
+from connectors.cli import connector_app, ingest_app, reference_app
 from cxa import db, events
 from cxa.children import STOP_SIGNALS, ChildProcesses
 from cxa.kafka import ensure_topics, group_lag
@@ -48,6 +48,7 @@ app.add_typer(batch_app, name="batch")
 app.add_typer(dashboard_app, name="dashboard")
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(connector_app, name="connector")
+app.add_typer(reference_app, name="reference")
 
 
 @app.callback()

@@ -9,11 +9,11 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cxa.events import EARLIEST_OCCURRED_AT, MAX_AHEAD, serialize
+from cxa.reference import load_reference
 from cxa.settings import KafkaSettings
 from cxa.topics import TICKET_EVENTS
 from producers.demo_tickets import demo_tickets
 from producers.publisher import Publisher
-from producers.reference_loader import load_reference
 from producers.replay import parse_mapping, replay
 from producers.simulation.reference import generate_agents, generate_customers
 from producers.simulation.runner import backfill, live, publishing

@@ -11,6 +11,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from connectors.vendors.auth import Unauthorized, header, hex_signature, recent, same, token
@@ -192,4 +193,6 @@ def credentials(user: str, token: str) -> dict[str, str]:
     return {"api_access_token": token}
 
 
-VENDOR = Vendor(NAME, "chatwoot_secret", verify, delivery, to_events, assign, credentials)
+VENDOR = Vendor(
+    NAME, "chatwoot_secret", verify, delivery, to_events, assign, credentials, partial(entity_id, NAME)
+)

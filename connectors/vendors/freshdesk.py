@@ -164,4 +164,4 @@ def credentials(user: str, token: str) -> dict[str, str]:
     return basic(token, "X")
 
 
-VENDOR = Vendor(NAME, "freshdesk_token", verify, delivery, to_events, assign, credentials)
+VENDOR = Vendor(NAME, "freshdesk_token", verify, delivery, to_events, assign, credentials, person_id)

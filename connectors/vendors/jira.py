@@ -8,6 +8,7 @@ secret), or, for a webhook without one, by ``?token=`` in its URL. Deliveries ar
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from connectors.vendors.auth import Unauthorized, header, hex_signature, same, token
@@ -195,4 +196,6 @@ def credentials(user: str, token: str) -> dict[str, str]:
     return basic(user, token)
 
 
-VENDOR = Vendor(NAME, "jira_secret", verify, delivery, to_events, assign, credentials)
+VENDOR = Vendor(
+    NAME, "jira_secret", verify, delivery, to_events, assign, credentials, partial(entity_id, NAME)
+)

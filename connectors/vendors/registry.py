@@ -46,3 +46,6 @@ class Vendor:
     """(the vendor's ticket id, the vendor's user id): the call that assigns the ticket."""
     credentials: Callable[[str, str], dict[str, str]]
     """(user, token) from CXA_WRITEBACK_USER and _TOKEN: the headers that authenticate the call."""
+    person: Callable[[str], str]
+    """A user's or contact's id as the vendor's exports give it: the contract's agent or customer id
+    (the one its webhooks map to)."""

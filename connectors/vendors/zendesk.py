@@ -8,6 +8,7 @@ kept on retries. ``detail`` is the ticket after the change, ``event`` the change
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from connectors.vendors.auth import Unauthorized, base64_signature, header, recent, same
@@ -144,4 +145,6 @@ def credentials(user: str, token: str) -> dict[str, str]:
     return basic(f"{user}/token", token)
 
 
-VENDOR = Vendor(NAME, "zendesk_secret", verify, delivery, to_events, assign, credentials)
+VENDOR = Vendor(
+    NAME, "zendesk_secret", verify, delivery, to_events, assign, credentials, partial(entity_id, NAME)
+)

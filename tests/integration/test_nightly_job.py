@@ -59,7 +59,11 @@ def counts(database_url: str) -> dict[str, int]:
 def test_nightly_builds_marts_forecasts_and_staffing_and_is_safe_to_rerun(
     database_url: str, tmp_path: Path
 ) -> None:
-    load_history(database_url, generate_history(date(2026, 1, 1), 70, 30, seed=5))
+    history = generate_history(date(2026, 1, 1), 70, 30, seed=5)
+    # Webhook-fed and replayed tickets come from customers, and are worked by agents, that no
+    # reference data names: the nightly job must still pass, and show them as unknown.
+    stranger, outsider = history.customers.pop(0), history.agents.pop(0)
+    load_history(database_url, history)
 
     first = nightly(database_url, tmp_path)
     assert first.returncode == 0, first.stdout + first.stderr
@@ -113,6 +117,29 @@ def test_nightly_builds_marts_forecasts_and_staffing_and_is_safe_to_rerun(
     assert uncovered == (0,)
     assert gap == (True, 168)
 
+    with db.connect(database_url) as conn:
+        unknown = conn.execute(
+            "SELECT customer_id, segment, is_known_customer, tickets_total FROM marts.customer_insights"
+            " WHERE NOT is_known_customer"
+        ).fetchall()
+        stranger_tickets = conn.execute(
+            "SELECT count(*) FROM marts.ticket_analytics WHERE customer_id = %s", (stranger.customer_id,)
+        ).fetchone()
+        known = conn.execute(
+            "SELECT count(*) FILTER (WHERE is_known_customer), count(*) FROM marts.customer_insights"
+        ).fetchone()
+        outsider_days = conn.execute(
+            "SELECT count(*), count(team) FROM marts.agent_performance_metrics WHERE agent_id = %s",
+            (outsider.agent_id,),
+        ).fetchone()
+    assert stranger_tickets is not None
+    assert stranger_tickets[0] > 0
+    assert unknown == [(stranger.customer_id, "unknown customer", False, stranger_tickets[0])]
+    assert known == (len(history.customers), len(history.customers) + 1)
+    assert outsider_days is not None
+    assert outsider_days[0] > 0
+    assert outsider_days[1] == 0
+
     # The dashboard reads what the nightly job wrote, at both grains (one spelling of the grain).
     with ConnectionPool(database_url, min_size=1, max_size=1, open=True) as pool:
         warehouse = Warehouse(pool)
@@ -121,9 +148,12 @@ def test_nightly_builds_marts_forecasts_and_staffing_and_is_safe_to_rerun(
         actual = warehouse.actual_volume(
             "channel", "chat", ForecastGrain.DAY, datetime(2026, 1, 1, tzinfo=UTC)
         )
+        segments = warehouse.customer_segments()
     assert (len(hourly), len(daily)) == (14 * 24, 14)
     assert hourly["yhat"].sum() == pytest.approx(daily["yhat"].sum(), rel=0.25)
     assert len(actual) == 70
+    unknown_segment = segments[segments["segment"] == "unknown customer"]
+    assert unknown_segment["customers"].tolist() == [1]
 
     before = counts(database_url)
     again = nightly(database_url, tmp_path)

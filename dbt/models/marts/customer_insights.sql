@@ -1,11 +1,32 @@
 -- Per customer: segment, ticket volume, effort, CSAT and its trend, and a churn-risk signal.
 -- Windows are measured back from as_of: the last 30/90 days against the 30/90 days before.
-with customers as (
+-- A customer who opened tickets but is in no reference data (a webhook-fed or replayed ticket whose
+-- customer was never imported) is a row too, in the segment 'unknown customer'.
+with tickets as (
+    select *, {{ as_of() }} as as_of from {{ ref('ticket_analytics') }}
+),
+
+known as (
     select * from {{ ref('stg_customers') }}
 ),
 
-tickets as (
-    select *, {{ as_of() }} as as_of from {{ ref('ticket_analytics') }}
+customers as (
+    select
+        customer_id, segment, plan, region, language, signup_at, lifetime_value,
+        true as is_known_customer
+    from known
+    union all
+    select distinct
+        tickets.customer_id,
+        'unknown customer' as segment,
+        'unknown' as plan,
+        'unknown' as region,
+        null::text as language,
+        null::timestamptz as signup_at,
+        null::numeric(12, 2) as lifetime_value,
+        false as is_known_customer
+    from tickets
+    where not exists (select 1 from known where known.customer_id = tickets.customer_id)
 ),
 
 behaviour as (
@@ -45,6 +66,7 @@ scored as (
         customers.language,
         customers.signup_at,
         customers.lifetime_value,
+        customers.is_known_customer,
         coalesce(behaviour.tickets_total, 0) as tickets_total,
         coalesce(behaviour.tickets_last_30d, 0) as tickets_last_30d,
         coalesce(behaviour.tickets_previous_30d, 0) as tickets_previous_30d,

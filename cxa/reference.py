@@ -1,10 +1,56 @@
-"""Load the simulator's reference data (customers, agents) into ``raw``, idempotently."""
+"""Reference data in ``raw``: customers and the support-agent roster, upserted idempotently.
+
+Written by the simulator's seed and by ``cxa reference import`` (helpdesk exports); attributes an
+export does not carry are None and stored as NULL.
+"""
 
 import json
 from collections.abc import Sequence
+from datetime import datetime, time
+from typing import Protocol
 
 from cxa.db import connect
-from producers.simulation.reference import Agent, Customer
+
+
+class CustomerRow(Protocol):
+    @property
+    def customer_id(self) -> str: ...
+    @property
+    def segment(self) -> str | None: ...
+    @property
+    def plan(self) -> str | None: ...
+    @property
+    def region(self) -> str | None: ...
+    @property
+    def language(self) -> str | None: ...
+    @property
+    def signup_at(self) -> datetime | None: ...
+    @property
+    def lifetime_value(self) -> float | None: ...
+
+
+class AgentRow(Protocol):
+    @property
+    def agent_id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def team(self) -> str | None: ...
+    @property
+    def skills(self) -> dict[str, float]: ...
+    @property
+    def languages(self) -> Sequence[str]: ...
+    @property
+    def capacity(self) -> int: ...
+    @property
+    def shift_start(self) -> time | None: ...
+    @property
+    def shift_hours(self) -> float | None: ...
+    @property
+    def work_days(self) -> Sequence[int] | None: ...
+    @property
+    def hired_at(self) -> datetime | None: ...
+
 
 _UPSERT_CUSTOMERS = """
 INSERT INTO raw.customers (customer_id, segment, plan, region, language, signup_at, lifetime_value)
@@ -27,8 +73,13 @@ ON CONFLICT (agent_id) DO UPDATE SET
 """
 
 
-def load_reference(database_url: str, customers: Sequence[Customer], agents: Sequence[Agent]) -> None:
-    """Upsert customers and agents (COPY into a temporary table, then one INSERT ... ON CONFLICT)."""
+def _array(values: Sequence[object] | None) -> str | None:
+    return None if values is None else "{" + ",".join(map(str, values)) + "}"
+
+
+def load_reference(database_url: str, customers: Sequence[CustomerRow], agents: Sequence[AgentRow]) -> None:
+    """Upsert customers and agents in one transaction (COPY into a temporary table, then one
+    INSERT ... ON CONFLICT each): a load is all or nothing, and loading it again changes nothing."""
     with connect(database_url) as conn, conn.transaction():
         conn.execute(
             "CREATE TEMP TABLE incoming (customer_id text, segment text, plan text, region text,"
@@ -54,11 +105,11 @@ def load_reference(database_url: str, customers: Sequence[Customer], agents: Seq
                         a.name,
                         a.team,
                         json.dumps(a.skills),
-                        "{" + ",".join(a.languages) + "}",
+                        _array(a.languages),
                         a.capacity,
                         a.shift_start,
                         a.shift_hours,
-                        "{" + ",".join(map(str, a.work_days)) + "}",
+                        _array(a.work_days),
                         a.hired_at,
                     )
                 )
