@@ -26,7 +26,7 @@ _POM = """<project xmlns="http://maven.apache.org/POM/4.0.0">
   <version>1</version>
   <packaging>pom</packaging>
   <dependencies>
-    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka_2.13</artifactId>
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>{artifact}</artifactId>
       <version>{version}</version></dependency>
     <dependency><groupId>org.slf4j</groupId><artifactId>slf4j-api</artifactId>
       <version>2.0.16</version></dependency>
@@ -109,15 +109,27 @@ class KafkaBroker:
 
     # -- fetching ---------------------------------------------------------------------------
 
+    @property
+    def tools_dir(self) -> Path:
+        return self.cache_dir / "kafka" / self.version / "tools"
+
     def fetch(self) -> Path:
         """Download the broker's jars once into the cache (Maven resolves the dependencies)."""
-        done = self.lib_dir / ".complete"
+        return self._resolve("kafka_2.13", self.lib_dir)
+
+    def fetch_tools(self) -> Path:
+        """Download Kafka's command-line tools once (``kafka-tools``: the console producer and
+        consumer, ``org.apache.kafka.tools.*``); run them with ``java -cp '<dir>/*'``."""
+        return self._resolve("kafka-tools", self.tools_dir)
+
+    def _resolve(self, artifact: str, out_dir: Path) -> Path:
+        done = out_dir / ".complete"
         if done.exists():
-            return self.lib_dir
+            return out_dir
         mvn = _require("mvn", "Install Maven (Debian: `apt-get install maven`) to fetch Kafka.")
-        log.info("Fetching Apache Kafka %s and its dependencies from Maven Central (once)...", self.version)
+        log.info("Fetching Apache Kafka's %s %s from Maven Central (once)...", artifact, self.version)
         with tempfile.TemporaryDirectory() as tmp:
-            (Path(tmp) / "pom.xml").write_text(_POM.format(version=self.version))
+            (Path(tmp) / "pom.xml").write_text(_POM.format(artifact=artifact, version=self.version))
             result = subprocess.run(
                 [
                     mvn,
@@ -125,7 +137,7 @@ class KafkaBroker:
                     "-q",
                     "dependency:copy-dependencies",
                     "-DincludeScope=runtime",
-                    f"-DoutputDirectory={self.lib_dir.resolve()}",
+                    f"-DoutputDirectory={out_dir.resolve()}",
                 ],
                 cwd=tmp,
                 capture_output=True,
@@ -134,12 +146,12 @@ class KafkaBroker:
             )
         if result.returncode != 0:
             raise StackError(
-                f"Maven could not fetch org.apache.kafka:kafka_2.13:{self.version}:\n"
+                f"Maven could not fetch org.apache.kafka:{artifact}:{self.version}:\n"
                 f"{(result.stdout + result.stderr)[-2000:]}\n"
                 "Check that Maven Central is reachable and CXA_KAFKA_VERSION names a released 4.x."
             )
         done.touch()
-        return self.lib_dir
+        return out_dir
 
     # -- lifecycle --------------------------------------------------------------------------
 
