@@ -20,6 +20,7 @@ from stream_processors.floor.handler import FLOOR_KEY, PublishRouted
 from stream_processors.floor.store import FloorStore, PostgresFloorStore
 from stream_processors.ingest import agent as ingest
 from stream_processors.ingest.deadletters import DeadLetterStore, Outgoing, PostgresDeadLetters
+from stream_processors.ingest.gateway_deadletters import GatewayDeadLetters
 from stream_processors.ingest.handler import Forward, IngestHandler
 from stream_processors.ingest.sink import EventSink, Landed, Sink
 from stream_processors.packing import pack_within
@@ -99,6 +100,17 @@ def create_app(
         retry_max_seconds=settings.retry_max_seconds,
     )
     ingest.register(app, settings, source=source, handler=handler)
+    ingest.register_gateway_deadletters(
+        app,
+        settings,
+        deadletters=deadletter,
+        handler=GatewayDeadLetters(
+            handler.deadletter_store,
+            topics.SOURCE_TOPICS,
+            settings.deadletter_max_bytes,
+            settings.retry_max_seconds,
+        ),
+    )
     if settings.routing_enabled:
         floor_agents.register(
             app,

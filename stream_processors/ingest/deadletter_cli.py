@@ -148,7 +148,8 @@ def list_command(
     "Each goes to its original partition with a cxa.replay.of header (topic/partition/offset of the "
     "original) and is marked replayed once Kafka confirms it, so running this again replays nothing "
     "new (unless --again). Dead letters whose value was truncated cannot be replayed: they are "
-    "skipped and named. Exits 1 if Kafka refused any.",
+    "skipped and named; so are the ingest gateway's (webhook/<vendor>, http/events), which the "
+    "helpdesk sends again. Exits 1 if Kafka refused any.",
 )
 def replay_command(
     since: str | None = typer.Option(None, "--since", help=SINCE_HELP),
@@ -179,6 +180,13 @@ def replay_command(
                     for row in report.truncated[:10]
                 )
                 + (", …" if len(report.truncated) > 10 else "")
+            )
+        )
+    if report.from_gateway:
+        console.print(
+            Text(
+                f"not replayable here, refused by the ingest gateway ({len(report.from_gateway):,}): fix the "
+                "cause (the mapping file, the client's body) and have the helpdesk or client send them again"
             )
         )
     for row, why in report.failed[:10]:

@@ -275,10 +275,13 @@ class ReplayReport:
     """Skipped: their value was cut short when dead-lettered, so the original is lost."""
     failed: list[tuple[ReplayCandidate, str]] = field(default_factory=list)
     """Refused by Kafka, or not confirmed in time: not marked, so the next replay tries again."""
+    from_gateway: list[ReplayCandidate] = field(default_factory=list)
+    """Skipped: bodies the ingest gateway refused (origin ``webhook/<vendor>`` or ``http/events``),
+    not Kafka records; the helpdesk or client sends them again once the cause is fixed."""
 
     @property
     def skipped(self) -> int:
-        return self.already_replayed + len(self.truncated)
+        return self.already_replayed + len(self.truncated) + len(self.from_gateway)
 
     def summary(self, dry_run: bool = False) -> str:
         """
@@ -286,9 +289,10 @@ class ReplayReport:
         'replayed 0, skipped 2 (2 already replayed, 0 truncated)'
         """
         verb = "would replay" if dry_run else "replayed"
+        gateway = f", {len(self.from_gateway):,} from the gateway" if self.from_gateway else ""
         text = (
             f"{verb} {len(self.replayed):,}, skipped {self.skipped:,} "
-            f"({self.already_replayed:,} already replayed, {len(self.truncated):,} truncated)"
+            f"({self.already_replayed:,} already replayed, {len(self.truncated):,} truncated{gateway})"
         )
         return text + (f", failed {len(self.failed):,}" if self.failed else "")
 
@@ -347,7 +351,9 @@ def replay(
                 after = (last.origin_topic, last.origin_partition, last.origin_offset)
                 due: list[ReplayCandidate] = []
                 for row in rows:
-                    if row.is_truncated:
+                    if "/" in row.origin_topic:  # no Kafka topic name has one: the gateway's origins
+                        report.from_gateway.append(replace(row, message_value=None))
+                    elif row.is_truncated:
                         report.truncated.append(row)
                     elif row.replayed_at is not None and not again:
                         report.already_replayed += 1

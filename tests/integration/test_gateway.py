@@ -122,6 +122,16 @@ def test_webhooks_land_in_raw_once_and_reach_the_wall_board(stack, database_url:
         # The helpdesks retry a delivery they think failed: nothing more may land.
         url, body, headers = _signed("jira", "issue_created.json")
         assert client.post(url, content=body, headers=headers).status_code == 202
+        # A custom status nobody mapped: 400, and a dead letter with the body as Zendesk sent it.
+        url, body, headers = _signed("zendesk", "ticket_status_changed.json")
+        unmapped = body.replace(b'"current": "PENDING"', b'"current": "AWAITING_PARTS"')
+        stamp = headers["X-Zendesk-Webhook-Signature-Timestamp"]
+        headers["X-Zendesk-Webhook-Signature"] = base64_signature(
+            SECRETS["zendesk"], stamp.encode() + unmapped
+        )
+        refused = client.post(url, content=unmapped, headers=headers)
+        assert refused.status_code == 400, refused.text
+        assert "awaiting_parts" in refused.json()["error"].lower()
         url, body, headers = _signed("zendesk", "ticket_created.json")
         assert (
             client.post(
@@ -173,6 +183,20 @@ def test_webhooks_land_in_raw_once_and_reach_the_wall_board(stack, database_url:
             wait_for(backlog_of_two, timeout=60, what="the wall board's backlog of two")
         except AssertionError as timed_out:
             raise AssertionError(f"{timed_out}; the board shows {board}") from None
+        # The worker records the gateway's dead letter where operators list and replay them.
+        letters: list[tuple[object, ...]] = []
+
+        def one_letter() -> bool:
+            with db.connect(database_url) as conn:
+                letters[:] = conn.execute(
+                    "SELECT origin_topic, kind, reason, message_value FROM live.deadletters"
+                ).fetchall()
+            return len(letters) == 1
+
+        wait_for(one_letter, timeout=60, what="the refused webhook in live.deadletters")
+        origin, _, reason, value = letters[0]
+        assert (origin, bytes(value)) == ("webhook/zendesk", unmapped)
+        assert "AWAITING_PARTS".lower() in str(reason).lower()
     assert one_row(database_url, "SELECT count(DISTINCT event_id) FROM raw.ticket_events")[0] == sum(
         EVENTS.values()
     )
