@@ -206,9 +206,14 @@ class CategoryPredicted(TicketEventBase):
 
     ``category`` is None when the model abstains (confidence below its threshold); ``top`` still
     lists its best guesses. Not a lifecycle event: agents confirm or correct it on ``tickets.events``.
+    ``occurred_at`` is when the answer was computed; ``ticket_created_at`` is the ticket's own time,
+    which the marts date it by (a replayed history is then scored per day of the history).
     """
 
     event_type: Literal["ticket.category_predicted"] = "ticket.category_predicted"
+    ticket_created_at: UtcDatetime | None = Field(
+        default=None, description="The ticket.created event's occurred_at; absent from older workers' answers"
+    )
     category: Category | None
     confidence: float = Field(ge=0, le=1)
     top: list[tuple[Category, Annotated[float, Field(ge=0, le=1)]]] = Field(max_length=10)

@@ -225,6 +225,7 @@ class CategorizerHandler:
                     event_id=prediction_id(ticket.event_id),
                     occurred_at=now,
                     ticket_id=ticket.ticket_id,
+                    ticket_created_at=ticket.occurred_at,
                     category=prediction.category,
                     confidence=min(max(prediction.confidence, 0.0), 1.0),
                     top=[(name, min(max(p, 0.0), 1.0)) for name, p in prediction.top],

@@ -37,8 +37,9 @@ class CategorizerStore(Protocol):
 
 _PREDICTION_SQL = """
 INSERT INTO raw.ticket_categorizations
-    (event_id, ticket_id, category, confidence, top, model_version, latency_ms, predicted_at)
-VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s, %s)
+    (event_id, ticket_id, category, confidence, top, model_version, latency_ms, predicted_at,
+     ticket_created_at)
+VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s, %s, %s)
 ON CONFLICT (event_id) DO NOTHING
 """
 _CATEGORY_SQL = """
@@ -132,6 +133,7 @@ class PostgresCategorizerStore:
                 p.model_version,
                 p.latency_ms,
                 p.occurred_at,
+                p.ticket_created_at,
             )
             for p in predictions
         ]

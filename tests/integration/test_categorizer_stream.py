@@ -1,7 +1,7 @@
 """The categorizer in a real worker on the real broker and database: predict, learn, checkpoint."""
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -48,7 +48,7 @@ def test_worker_categorizes_learns_from_confirmations_and_checkpoints(
         "CXA_WORKER_CATEGORIZER_RELOAD_SECONDS": "1",
         "CXA_WORKER_ROUTING_ENABLED": "false",
     }
-    now = datetime.now(UTC)
+    now = datetime.now(UTC) - timedelta(days=2)  # a history replayed: tickets older than the answers
     created, labels = [], []
     for round_ in range(4):
         for category, texts in TEXTS.items():
@@ -121,12 +121,21 @@ def test_worker_categorizes_learns_from_confirmations_and_checkpoints(
             " WHERE ticket_id = ANY(%s)",
             (sorted(mine),),
         ).fetchone()
+        times = conn.execute(
+            "SELECT ticket_created_at, predicted_at FROM raw.ticket_categorizations"
+            " WHERE ticket_id = ANY(%s)",
+            (sorted(mine),),
+        ).fetchall()
         categories = dict(
             conn.execute(
                 "SELECT category, true_positives + false_negatives FROM live.categorizer_categories"
             ).fetchall()
         )
     assert predicted == (len(created), len(created))
+    # Each answer keeps its ticket's time beside its own, and the marts date it by the ticket.
+    assert {ticket_created_at for ticket_created_at, _ in times} == {now}
+    assert all(predicted_at > now + timedelta(days=1) for _, predicted_at in times)
+    assert {p.ticket_created_at for p in seen.values()} == {now}
     # The worker read this test's events only: every label learnt once, and counted once.
     learned = _count(database_url, "SELECT max(examples_learned) FROM live.categorizer_checkpoints")
     labelled = _count(database_url, "SELECT max(labelled) FROM live.categorizer_quality")

@@ -75,7 +75,8 @@ def test_every_dashboard_read_of_a_dbt_built_mart_returns_drawable_rows(
     database_url: str, tmp_path: Path
 ) -> None:
     history = generate_history(START, DAYS, 30, seed=3)
-    history.predictions = generate_predictions(history, seed=3)
+    # As a worker replaying the history computes them: all at once, after the fact.
+    history.predictions = generate_predictions(history, seed=3, computed_at=AS_OF)
     load_history(database_url, history)
     result = transform.build(
         database_url,
@@ -156,6 +157,8 @@ def test_every_dashboard_read_of_a_dbt_built_mart_returns_drawable_rows(
     assert as_counter(reads["categorizer_confusion first_guess"]) == expected["first_guess"]
     assert any(predicted == "abstained" for _, predicted in expected["model"])
     model_daily = reads["categorizer_daily"][reads["categorizer_daily"]["source"] == "model"]
+    # Dated by the ticket, not by when the answer was computed: every day of the history is scored.
+    assert sorted(model_daily["day"]) == [START + timedelta(days=d) for d in range(DAYS)]
     matrix = figures.confusion_matrix(reads["categorizer_confusion model"])
     assert int(model_daily["labelled"].sum()) == int(matrix.counts.drop(columns="abstained").to_numpy().sum())
     assert int(model_daily["correct"].sum()) == sum(matrix.counts.loc[c, c] for c in matrix.counts.index)

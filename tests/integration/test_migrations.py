@@ -90,8 +90,35 @@ def test_the_nightly_jobs_tables_take_only_the_grains_the_job_and_the_dashboard_
 def test_the_nightly_job_names_the_fix_for_a_database_not_migrated(database_url: str) -> None:
     from alembic import command
 
-    command.downgrade(db.alembic_config(database_url), "0007")
-    with pytest.raises(RuntimeError, match=r"at migration 0007, this version needs 0008: run `cxa migrate`"):
+    command.downgrade(db.alembic_config(database_url), "0008")
+    with pytest.raises(RuntimeError, match=r"at migration 0008, this version needs 0009: run `cxa migrate`"):
         db.require_migrated(database_url)
     db.migrate(database_url)
     db.require_migrated(database_url)
+
+
+def test_predictions_stored_before_0009_take_their_tickets_time(database_url: str) -> None:
+    from alembic import command
+
+    command.downgrade(db.alembic_config(database_url), "0008")
+    created = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
+    with db.connect(database_url) as conn:
+        conn.execute(
+            "INSERT INTO raw.ticket_events (event_id, event_type, schema_version, ticket_id, occurred_at,"
+            " payload) VALUES (gen_random_uuid(), 'ticket.created', 1, 'T-1', %s, '{}')",
+            (created,),
+        )
+        for ticket in ("T-1", "T-unseen"):
+            conn.execute(
+                "INSERT INTO raw.ticket_categorizations (event_id, ticket_id, category, confidence, top,"
+                " model_version, latency_ms, predicted_at) VALUES (gen_random_uuid(), %s, 'billing', 0.9,"
+                " '[]', 'm1', 1, now())",
+                (ticket,),
+            )
+        conn.commit()
+    db.migrate(database_url)
+    with db.connect(database_url) as conn:
+        rows = conn.execute(
+            "SELECT ticket_id, ticket_created_at FROM raw.ticket_categorizations ORDER BY ticket_id"
+        ).fetchall()
+    assert rows == [("T-1", created), ("T-unseen", None)]

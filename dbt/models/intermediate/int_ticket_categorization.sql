@@ -4,6 +4,9 @@
 -- first guess: the category an agent first saw, from label events alone: a confirmation means the
 --   guess held, a correction names the guess as previous_category.
 -- prediction: the stream categorizer's first prediction (predicted_category null = abstained).
+-- ticket_created_at: the ticket's own time, which both marts date a ticket by (a prediction made
+--   while a worker replayed a history is computed today, about a ticket of that history): the time
+--   the prediction carries, else the ticket.created event's, else the first prediction or label.
 with label_events as (
     select *
     from {{ ref('stg_ticket_events') }}
@@ -35,6 +38,11 @@ first_predictions as (
 
 select
     ticket_id,
+    coalesce(
+        first_predictions.ticket_created_at,
+        tickets.created_at,
+        least(first_predictions.predicted_at, first_labels.first_labelled_at)
+    ) as ticket_created_at,
     settled.true_category,
     first_labels.first_labelled_at,
     first_labels.first_guess_category,
@@ -48,3 +56,4 @@ select
 from settled
 inner join first_labels using (ticket_id)
 full outer join first_predictions using (ticket_id)
+left join {{ ref('stg_tickets') }} as tickets using (ticket_id)

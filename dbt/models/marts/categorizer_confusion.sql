@@ -2,7 +2,7 @@
 -- on) and predicted category. source = 'model': the stream categorizer's first prediction
 -- ('abstained' when it gave none); source = 'first_guess': the category an agent first saw
 -- (label events alone; 'unknown' when a correction does not name the guess). The day is the
--- prediction's (model) or the first label's (first_guess), as in categorizer_performance.
+-- ticket's creation day (UTC), as in categorizer_performance.
 -- Pre-aggregated and indexed for the dashboard's date-range reads.
 {{ config(indexes=[{'columns': ['source', 'activity_date']}]) }}
 
@@ -13,7 +13,7 @@ with tickets as (
 
 pairs as (
     select
-        (predicted_at at time zone 'UTC')::date as activity_date,
+        (ticket_created_at at time zone 'UTC')::date as activity_date,
         'model' as source,
         true_category,
         coalesce(predicted_category, 'abstained') as predicted_category
@@ -23,7 +23,7 @@ pairs as (
     union all
 
     select
-        (first_labelled_at at time zone 'UTC')::date,
+        (ticket_created_at at time zone 'UTC')::date,
         'first_guess',
         true_category,
         first_guess_category

@@ -4,6 +4,7 @@
 -- source = 'first_guess': the category an agent first saw, from label events alone: a
 --   confirmation means the guess held, a correction that it was wrong (previous_category is the
 --   guess). Works even where no model predictions are recorded.
+-- activity_date: the ticket's creation day (UTC), for both sources, so they score the same tickets.
 -- Definitions per ticket: int_ticket_categorization (shared with categorizer_confusion).
 with tickets as (
     select * from {{ ref('int_ticket_categorization') }}
@@ -11,7 +12,7 @@ with tickets as (
 
 scored as (
     select
-        (predicted_at at time zone 'UTC')::date as activity_date,
+        (ticket_created_at at time zone 'UTC')::date as activity_date,
         'model' as source,
         model_version,
         coalesce(predicted_category, 'abstained') as predicted_category,
@@ -26,7 +27,7 @@ scored as (
     union all
 
     select
-        (first_labelled_at at time zone 'UTC')::date,
+        (ticket_created_at at time zone 'UTC')::date,
         'first_guess',
         'n/a',
         first_guess_category,

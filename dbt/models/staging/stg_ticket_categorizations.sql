@@ -12,6 +12,7 @@ renamed as (
         model_version,
         latency_ms,
         predicted_at,
+        ticket_created_at,
         ingested_at
     from source
 )
