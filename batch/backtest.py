@@ -1,22 +1,28 @@
-"""Rolling-origin backtests: MAPE, MASE and interval coverage of each method against the baseline.
+"""Rolling-origin backtests: MAPE, MASE, interval coverage and cost of each candidate method, and
+the choice among them.
 
 The last ``folds * step`` periods are cut into origins; at each origin every method is fitted on
 the history before it and forecasts ``horizon`` periods, which are scored against what happened.
 MASE scales by the in-sample mean absolute error of the seasonal-naive one-season-ahead forecast
 on each fold's training data, so MASE < 1 beats that baseline in-sample and the seasonal-naive
-row's MASE is the out-of-sample reference. MAPE skips periods whose actual is zero.
+row's MASE is the out-of-sample reference. MAPE skips periods whose actual is zero. A method that
+fails on a series (too short for it, degenerate) is left out of that report and named in it.
 """
 
+import logging
+import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from batch.forecast import ForecastConfig, combine, forecast, season_length
+from batch.forecast import CANDIDATES, ForecastConfig, combine, forecast, season_length
 
 BASELINE = "seasonal_naive"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -27,6 +33,7 @@ class MethodScore:
     coverage: float
     folds: int
     points: int
+    seconds: float  # mean time to fit and forecast once
 
 
 @dataclass(frozen=True)
@@ -36,20 +43,35 @@ class BacktestReport:
     folds: int
     origins: list[str]
     scores: list[MethodScore]
+    failed: dict[str, str] = field(default_factory=dict)
 
     def score(self, method: str) -> MethodScore:
         return next(score for score in self.scores if score.method == method)
 
     @property
     def best(self) -> MethodScore:
+        """The lowest MASE; a tie goes to the method listed first (the simpler one)."""
         return min(self.scores, key=lambda score: score.mase)
 
     def beats_baseline(self, method: str) -> bool:
         return self.score(method).mase < self.score(BASELINE).mase
 
+    @property
+    def reason(self) -> str:
+        """Why :attr:`best` was chosen, in a sentence."""
+        best, baseline = self.best, self.score(BASELINE)
+        gain = 1 - best.mase / baseline.mase if baseline.mase > 0 else 0.0
+        return (
+            f"{best.method}: lowest MASE ({best.mase:.3f}) of {len(self.scores)} methods over "
+            f"{self.folds} origins, {gain:.1%} below {BASELINE} ({baseline.mase:.3f})"
+            if best.method != BASELINE
+            else f"{BASELINE}: no method beat it (MASE {baseline.mase:.3f}) over {self.folds} origins"
+        )
+
     def as_dict(self) -> dict[str, Any]:
         document = asdict(self)
-        document["best"] = self.best.method
+        document["chosen"] = self.best.method
+        document["reason"] = self.reason
         return document
 
 
@@ -92,17 +114,28 @@ def rolling_origin(
     config: ForecastConfig,
     folds: int = 4,
     step: int | None = None,
-    methods: Sequence[str] = ("prophet", BASELINE, "ensemble"),
+    methods: Sequence[str] = CANDIDATES,
 ) -> BacktestReport:
-    """Backtest ``methods`` on ``series`` at ``folds`` rolling origins ``step`` periods apart."""
+    """Backtest ``methods`` (the baseline always among them) on ``series`` at ``folds`` rolling
+    origins ``step`` periods apart."""
     season = season_length(config.freq)
-    cuts = origins(len(series), horizon, folds, step or horizon, min_train=2 * season + 1)
+    methods = list(dict.fromkeys([*methods, BASELINE]))
+    cuts = origins(len(series), horizon, folds, step or horizon, min_train=season + 1)
     values = series.to_numpy(dtype=float)
     parts: dict[str, list[np.ndarray]] = {method: [] for method in methods}
+    seconds: dict[str, list[float]] = {method: [] for method in methods}
+    failed: dict[str, str] = {}
     for cut in cuts:
         actual = values[cut : cut + horizon]
         scale = np.full(len(actual), naive_scale(values[:cut], season))
-        for method, predicted in fit_all(series.iloc[:cut], horizon, config, methods).items():
+        fitted = fit_all(series.iloc[:cut], horizon, config, [m for m in methods if m not in failed])
+        for method, outcome in fitted.items():
+            if isinstance(outcome, Exception):
+                failed[method] = f"{type(outcome).__name__}: {outcome}"
+                log.warning("%s left out of the backtest: %s", method, failed[method])
+                continue
+            predicted, took = outcome
+            seconds[method].append(took)
             parts[method].append(
                 np.vstack(
                     [actual, predicted["yhat"], predicted["yhat_lower"], predicted["yhat_upper"], scale]
@@ -110,6 +143,8 @@ def rolling_origin(
             )
     scores = []
     for method, blocks in parts.items():
+        if method in failed:
+            continue
         actual, yhat, lower, upper, scale = np.hstack(blocks)
         scores.append(
             MethodScore(
@@ -119,6 +154,7 @@ def rolling_origin(
                 coverage=coverage(actual, lower, upper),
                 folds=len(blocks),
                 points=len(actual),
+                seconds=float(np.mean(seconds[method])),
             )
         )
     return BacktestReport(
@@ -127,18 +163,30 @@ def rolling_origin(
         folds=len(cuts),
         origins=[str(series.index[cut]) for cut in cuts],
         scores=scores,
+        failed=failed,
     )
 
 
 def fit_all(
     train: pd.Series, horizon: int, config: ForecastConfig, methods: Sequence[str]
-) -> dict[str, pd.DataFrame]:
-    """Forecasts of every method from one training window (the ensemble reuses the two fits)."""
-    fitted: dict[str, pd.DataFrame] = {}
-    needs_prophet = "prophet" in methods or "ensemble" in methods
-    if needs_prophet:
-        fitted["prophet"] = forecast(train, horizon, config, "prophet")
-    fitted[BASELINE] = forecast(train, horizon, config, BASELINE)
-    if "ensemble" in methods:
-        fitted["ensemble"] = combine(fitted["prophet"], fitted[BASELINE], config.ensemble_weight)
-    return {method: fitted[method] for method in methods}
+) -> dict[str, tuple[pd.DataFrame, float] | Exception]:
+    """Each method's forecast from one training window and the seconds it took, or the error it
+    raised (the ensemble reuses the Prophet and seasonal-naive fits)."""
+    fitted: dict[str, tuple[pd.DataFrame, float] | Exception] = {}
+    for method in methods:
+        started = time.perf_counter()
+        try:
+            first, second = fitted.get("prophet"), fitted.get(BASELINE)
+            if method == "ensemble" and isinstance(first, tuple) and isinstance(second, tuple):
+                predicted = combine(first[0], second[0], config.ensemble_weight)
+                took = first[1] + second[1]
+            else:
+                predicted = forecast(train, horizon, config, method)
+                took = time.perf_counter() - started
+        except Exception as exc:  # a candidate that cannot fit this series is left out
+            if method == BASELINE:
+                raise
+            fitted[method] = exc
+            continue
+        fitted[method] = (predicted, took)
+    return fitted

@@ -80,19 +80,27 @@ def backtest(
     start: str | None = typer.Option(None, help="Ignore rows before this date."),
     end: str | None = typer.Option(None, help="Ignore rows after this date (e.g. an incomplete tail)."),
     holidays: str = typer.Option("US", help="Country of the public holidays Prophet models ('' for none)."),
+    methods: str = typer.Option(
+        "", help="Comma-separated methods to compare (default: every candidate; seasonal_naive always)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
-    """Rolling-origin backtest of Prophet, seasonal naive and their ensemble on a CSV's series."""
-    from batch.backtest import BASELINE, rolling_origin
-    from batch.forecast import ForecastConfig, normalise_freq, season_length
+    """Rolling-origin backtest of every candidate forecast method on a CSV's series, and the one the
+    nightly job would choose (the lowest MASE)."""
+    from batch.backtest import rolling_origin
+    from batch.forecast import CANDIDATES, METHODS, ForecastConfig, normalise_freq, season_length
     from batch.series import read_series
 
+    chosen = BatchSettings.names(methods) or list(CANDIDATES)
+    unknown = [name for name in chosen if name not in METHODS]
+    if unknown:
+        raise typer.BadParameter(f"unknown method(s) {', '.join(unknown)}; choose from {', '.join(METHODS)}")
     try:
         grain = normalise_freq(freq)
         series = read_series(file, timestamp_col, grain, value_col, start, end)
         periods = horizon or (28 if grain == "D" else season_length(grain))
         config = ForecastConfig(freq=grain, uncertainty_samples=200, holidays_country=holidays or None)
-        report = rolling_origin(series, periods, config, folds=folds, step=step)
+        report = rolling_origin(series, periods, config, folds=folds, step=step, methods=chosen)
     except ValueError as exc:
         raise fail(str(exc)) from exc
     if as_json:
@@ -108,12 +116,13 @@ def backtest(
         f"{len(series)} periods ({series.index[0]:%Y-%m-%d} .. {series.index[-1]:%Y-%m-%d}), "
         f"{report.folds} origins, horizon {report.horizon}"
     )
-    typer.echo(f"{'method':<16} {'MAPE':>8} {'MASE':>7} {'coverage':>9}")
+    typer.echo(f"{'method':<16} {'MAPE':>8} {'MASE':>7} {'coverage':>9} {'seconds':>8}")
     for score in report.scores:
-        typer.echo(f"{score.method:<16} {score.mape:8.1%} {score.mase:7.3f} {score.coverage:9.1%}")
-    best = report.best
-    verdict = "beats" if report.beats_baseline(best.method) else "does not beat"
-    typer.echo(f"best: {best.method} (MASE {best.mase:.3f}) {verdict} {BASELINE}")
+        figures = f"{score.mape:8.1%} {score.mase:7.3f} {score.coverage:9.1%} {score.seconds:8.2f}"
+        typer.echo(f"{score.method:<16} {figures}")
+    for method, error in report.failed.items():
+        typer.echo(f"{method:<16} left out: {error}")
+    typer.echo(f"chosen: {report.reason}")
 
 
 @app.command("staffing")

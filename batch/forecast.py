@@ -1,13 +1,15 @@
-"""Volume forecasts: Prophet, the seasonal-naive baseline, and their combination.
+"""Volume forecasts: the candidate methods the nightly job chooses from by backtest.
 
 Pure functions over a regular ``pandas.Series`` (a DatetimeIndex in UTC at the series' frequency,
 counts as values). Each forecaster returns a frame indexed by the future timestamps with ``yhat``,
 ``yhat_lower`` and ``yhat_upper`` (the prediction interval), clipped at zero.
 
-Why a combination: on daily contact-centre data Prophet alone often loses to "same day last week"
-(it smooths the weekly shape and reacts slowly to level shifts), while the seasonal-naive copy is
-noisy. Their average keeps Prophet's trend, yearly shape and holidays and the naive copy's recent
-level; the backtest in :mod:`batch.backtest` measures all three, and ``ensemble`` is the default.
+Why several: no method wins everywhere. On hourly contact-centre arrivals the same hour of last
+week is noisy and the median or mean of the last weeks' same hour is hard to beat; on long daily
+series Prophet's trend, yearly shape and holidays pay; statsforecast's MSTL and AutoETS sit in
+between. :func:`batch.backtest.choose` scores them per series and grain and keeps the best, and
+the seasonal-naive baseline is always a candidate, so the choice is never worse than it in its
+own backtest.
 """
 
 import logging
@@ -18,8 +20,8 @@ from importlib.metadata import version
 import numpy as np
 import pandas as pd
 
-METHODS = ("prophet", "seasonal_naive", "ensemble")
-Forecaster = Callable[[pd.Series, int], pd.DataFrame]
+AUTO = "auto"
+"""Not a forecaster: choose among :data:`CANDIDATES` by rolling-origin backtest."""
 
 
 @dataclass(frozen=True)
@@ -32,8 +34,15 @@ class ForecastConfig:
 
 
 def model_version(method: str) -> str:
-    """Names the method and the library versions that produced a forecast."""
-    return f"{method}/prophet-{version('prophet')}"
+    """Names the method and the library version that produced a forecast."""
+    library = {
+        "prophet": "prophet",
+        "ensemble": "prophet",
+        "mstl": "statsforecast",
+        "auto_ets": "statsforecast",
+    }
+    name = library.get(method)
+    return f"{method}/{name}-{version(name)}" if name else method
 
 
 def normalise_freq(freq: str) -> str:
@@ -76,6 +85,62 @@ def seasonal_naive(history: pd.Series, horizon: int, config: ForecastConfig) -> 
     return frame.clip(lower=0)
 
 
+def seasonal_average(
+    history: pd.Series, horizon: int, config: ForecastConfig, statistic: str, weeks: int
+) -> pd.DataFrame:
+    """Each future period is the median (or mean) of the same period in the last ``weeks`` weeks
+    (as many as the history holds). The interval comes from the empirical quantiles of the
+    history's own one-week-ahead errors of the same rule."""
+    season = season_length(config.freq)
+    values = history.to_numpy(dtype=float)
+    available = min(weeks, len(values) // season)
+    if available < 1:
+        raise ValueError(
+            f"a seasonal {statistic} needs at least {season} periods of history, got {len(values)}"
+        )
+    reduce = np.median if statistic == "median" else np.mean
+    phases = values[len(values) - available * season :].reshape(available, season)
+    yhat = np.resize(reduce(phases, axis=0), horizon)
+    window = max(1, min(available, len(values) // season - 1))  # leaves a week of errors to measure
+    errors = [
+        values[t] - reduce(values[t - season * window : t : season])
+        for t in range(season * window, len(values))
+    ]
+    alpha = (1 - config.interval_width) / 2
+    low, high = np.quantile(errors, [alpha, 1 - alpha]) if errors else (0.0, 0.0)
+    frame = pd.DataFrame(
+        {"yhat": yhat, "yhat_lower": yhat + low, "yhat_upper": yhat + high},
+        index=future_index(history, horizon, config.freq),
+    )
+    return frame.clip(lower=0)
+
+
+def statsforecast_model(history: pd.Series, horizon: int, config: ForecastConfig, name: str) -> pd.DataFrame:
+    """statsforecast's MSTL (weekly and, hourly, daily seasonality; AutoETS on the trend) or AutoETS
+    (seasonal over one day hourly, one week daily)."""
+    from statsforecast.models import MSTL, AutoETS
+
+    freq = normalise_freq(config.freq)
+    seasons = [24, 168] if freq == "h" else [7]
+    model: MSTL | AutoETS
+    if name == "mstl":
+        usable = [season for season in seasons if len(history) >= 2 * season]
+        model = MSTL(season_length=usable or seasons[:1], trend_forecaster=AutoETS(model="ZZN"))
+    else:
+        model = AutoETS(season_length=seasons[0])
+    level = round(config.interval_width * 100)
+    predicted = model.forecast(y=history.to_numpy(dtype=float), h=horizon, level=[level])
+    frame = pd.DataFrame(
+        {
+            "yhat": predicted["mean"],
+            "yhat_lower": predicted[f"lo-{level}"],
+            "yhat_upper": predicted[f"hi-{level}"],
+        },
+        index=future_index(history, horizon, freq),
+    )
+    return frame.clip(lower=0)
+
+
 def prophet_forecast(history: pd.Series, horizon: int, config: ForecastConfig) -> pd.DataFrame:
     """Prophet with weekly (and, hourly, daily) seasonality, yearly from two years of data,
     and the country's public holidays."""
@@ -112,21 +177,36 @@ def combine(first: pd.DataFrame, second: pd.DataFrame, weight: float) -> pd.Data
     return (first * weight + second * (1 - weight)).clip(lower=0)
 
 
-def forecast(
-    history: pd.Series, horizon: int, config: ForecastConfig, method: str = "ensemble"
-) -> pd.DataFrame:
+FORECASTERS: dict[str, Callable[[pd.Series, int, ForecastConfig], pd.DataFrame]] = {
+    "seasonal_naive": seasonal_naive,
+    "seasonal_median": lambda history, horizon, config: seasonal_average(
+        history, horizon, config, "median", 3
+    ),
+    "seasonal_mean": lambda history, horizon, config: seasonal_average(history, horizon, config, "mean", 4),
+    "mstl": lambda history, horizon, config: statsforecast_model(history, horizon, config, "mstl"),
+    "auto_ets": lambda history, horizon, config: statsforecast_model(history, horizon, config, "auto_ets"),
+    "prophet": prophet_forecast,
+    "ensemble": lambda history, horizon, config: combine(
+        prophet_forecast(history, horizon, config),
+        seasonal_naive(history, horizon, config),
+        config.ensemble_weight,
+    ),
+}
+"""Every method by name: seasonal naive (last week), the median of the last 3 weeks' same period,
+the mean of the last 4, statsforecast's MSTL and AutoETS, Prophet, and Prophet averaged with
+seasonal naive (``ensemble``)."""
+METHODS = tuple(FORECASTERS)
+CANDIDATES = METHODS
+"""What :data:`AUTO` chooses from by default (CXA_FORECAST_CANDIDATES narrows it)."""
+
+
+def forecast(history: pd.Series, horizon: int, config: ForecastConfig, method: str) -> pd.DataFrame:
     """Forecast ``horizon`` periods after ``history`` with one of :data:`METHODS`."""
-    if method == "seasonal_naive":
-        return seasonal_naive(history, horizon, config)
-    if method == "prophet":
-        return prophet_forecast(history, horizon, config)
-    if method == "ensemble":
-        return combine(
-            prophet_forecast(history, horizon, config),
-            seasonal_naive(history, horizon, config),
-            config.ensemble_weight,
-        )
-    raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    try:
+        forecaster = FORECASTERS[method]
+    except KeyError:
+        raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}") from None
+    return forecaster(history, horizon, config)
 
 
 def regular_series(

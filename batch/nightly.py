@@ -7,6 +7,7 @@ merged incrementally, and forecast and staffing rows are replaced per run date.
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -14,8 +15,8 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 
 from batch import store, transform
-from batch.backtest import BASELINE, rolling_origin
-from batch.forecast import ForecastConfig, forecast, model_version, regular_series
+from batch.backtest import BASELINE, BacktestReport, rolling_origin
+from batch.forecast import AUTO, ForecastConfig, forecast, model_version, regular_series, season_length
 from batch.settings import BatchSettings
 from batch.shift_plan import HOURS_PER_WEEK, plan_shifts
 from batch.staffing import Targets, channel_needs
@@ -61,8 +62,38 @@ def history_end(conn_last_hour: datetime | None, as_of: datetime) -> datetime:
     return min(now_hour, conn_last_hour.astimezone(UTC) + timedelta(hours=1))
 
 
+@dataclass(frozen=True)
+class Chosen:
+    """One series and grain's forecast, the method it came from and why, and the backtest behind it."""
+
+    method: str
+    reason: str
+    predicted: pd.DataFrame
+    report: BacktestReport | None
+
+
+def forecast_series(
+    series: pd.Series, horizon: int, config: ForecastConfig, settings: BatchSettings
+) -> Chosen:
+    """Backtest the candidates (or the configured method and the baseline) on ``series`` at rolling
+    origins one week apart, then forecast with the configured method or, for ``auto``, the winner."""
+    week = season_length(config.freq)
+    method = settings.forecast_method
+    methods = settings.candidates() if method == AUTO else (method, BASELINE)
+    try:
+        report = rolling_origin(
+            series, min(horizon, week), config, folds=settings.backtest_folds, step=week, methods=methods
+        )
+    except ValueError as exc:  # too short to backtest
+        chosen = BASELINE if method == AUTO else method
+        return Chosen(chosen, f"no backtest ({exc})", forecast(series, horizon, config, chosen), None)
+    chosen = report.best.method if method == AUTO else method
+    reason = report.reason if method == AUTO else f"set by CXA_FORECAST_METHOD; {report.reason}"
+    return Chosen(chosen, reason, forecast(series, horizon, config, chosen), report)
+
+
 def forecast_step(database_url: str, settings: BatchSettings, as_of: datetime) -> str:
-    """Prophet/ensemble forecasts per queue at hourly and daily grain, plus daily backtests."""
+    """Forecasts per queue at hourly and daily grain, each with the method its backtest chose."""
     run_at = datetime.now(UTC)
     run_date = as_of.astimezone(UTC).date()
     config = ForecastConfig(
@@ -72,8 +103,6 @@ def forecast_step(database_url: str, settings: BatchSettings, as_of: datetime) -
         holidays_country=settings.forecast_holidays_country or None,
     )
     hourly_config = ForecastConfig(**{**config.__dict__, "freq": "h"})
-    method = settings.forecast_method
-    version = model_version(method)
     db.require_migrated(database_url)
     with db.connect(database_url) as conn:
         end = history_end(store.last_volume_hour(conn), as_of)
@@ -82,6 +111,7 @@ def forecast_step(database_url: str, settings: BatchSettings, as_of: datetime) -
         forecasts: list[tuple[object, ...]] = []
         backtests: list[tuple[object, ...]] = []
         skipped: list[str] = []
+        chosen: Counter[str] = Counter()
         for queue_type in QUEUE_TYPES:
             volume = store.hourly_volume(conn, queue_type, since, end)
             for queue, rows in volume.groupby("queue"):
@@ -103,13 +133,16 @@ def forecast_step(database_url: str, settings: BatchSettings, as_of: datetime) -
                     (ForecastGrain.HOUR, recent, settings.forecast_horizon_days * 24, hourly_config),
                     (ForecastGrain.DAY, daily, settings.forecast_horizon_days, config),
                 ):
-                    predicted = forecast(series, horizon, grain_config, method)
+                    result = forecast_series(series, horizon, grain_config, settings)
+                    version = model_version(result.method)
+                    chosen[result.method] += 1
+                    log.info("%s %s %s: %s, %s", queue_type, queue, grain, result.method, result.reason)
                     forecasts += [
                         (
                             run_date,
                             run_at,
                             version,
-                            method,
+                            result.method,
                             queue_type,
                             str(queue),
                             grain,
@@ -119,32 +152,32 @@ def forecast_step(database_url: str, settings: BatchSettings, as_of: datetime) -
                             float(row.yhat_upper),
                             config.interval_width,
                         )
-                        for period_at, row in predicted.iterrows()
+                        for period_at, row in result.predicted.iterrows()
                     ]
-                backtest_horizon = min(settings.forecast_horizon_days, 14)
-                if len(daily) >= 21 + backtest_horizon:
-                    report = rolling_origin(
-                        daily, backtest_horizon, config, folds=settings.backtest_folds, step=7
-                    )
-                    baseline = report.score(BASELINE).mase
+                    if result.report is None:
+                        continue
+                    baseline = result.report.score(BASELINE).mase
                     backtests += [
                         (
                             run_date,
                             run_at,
-                            version,
+                            model_version(score.method),
                             queue_type,
                             str(queue),
-                            ForecastGrain.DAY,
+                            grain,
                             score.method,
-                            report.horizon,
+                            result.report.horizon,
                             score.folds,
                             score.points,
                             None if pd.isna(score.mape) else score.mape,
                             score.mase,
                             score.coverage,
                             score.mase < baseline,
+                            score.method == result.method,
+                            result.reason if score.method == result.method else None,
+                            score.seconds,
                         )
-                        for score in report.scores
+                        for score in result.report.scores
                     ]
         with conn.transaction():
             written = store.replace_rows(
@@ -152,7 +185,11 @@ def forecast_step(database_url: str, settings: BatchSettings, as_of: datetime) -
             )
             store.replace_rows(conn, "forecast_backtest", store.BACKTEST_COLUMNS, backtests, run_date)
     queues = len({(row[4], row[5]) for row in forecasts})
-    summary = f"{written} forecast rows for {queues} queues ({version}); {len(backtests)} backtest scores"
+    methods = ", ".join(f"{method} {count}" for method, count in chosen.most_common())
+    summary = (
+        f"{written} forecast rows for {queues} queues (chosen per series and grain: {methods}); "
+        f"{len(backtests)} backtest scores"
+    )
     return summary + (f"; skipped (too little history): {', '.join(skipped)}" if skipped else "")
 
 

@@ -21,10 +21,16 @@ class BatchSettings(BaseSettings):
     )
     dbt_full_refresh: bool = Field(default=False, validation_alias="CXA_DBT_FULL_REFRESH")
     forecast_method: str = Field(
-        default="ensemble",
-        pattern="^(ensemble|prophet|seasonal_naive)$",
+        default="auto",
         validation_alias="CXA_FORECAST_METHOD",
-        description="ensemble (Prophet averaged with seasonal naive), prophet or seasonal_naive.",
+        description="auto (per series and grain, the candidate with the lowest backtest MASE) or one "
+        "method for every series: seasonal_naive, seasonal_median, seasonal_mean, mstl, auto_ets, "
+        "prophet, ensemble.",
+    )
+    forecast_candidates: str = Field(
+        default="",
+        validation_alias="CXA_FORECAST_CANDIDATES",
+        description="Comma-separated methods auto chooses from (empty: all; seasonal_naive always).",
     )
     forecast_horizon_days: int = Field(default=14, ge=1, le=90, validation_alias="CXA_FORECAST_HORIZON_DAYS")
     forecast_history_days: int = Field(default=365, ge=14, validation_alias="CXA_FORECAST_HISTORY_DAYS")
@@ -59,6 +65,39 @@ class BatchSettings(BaseSettings):
     @classmethod
     def empty_means_default(cls, value: object) -> object:
         return None if value == "" else value
+
+    @field_validator("forecast_method")
+    @classmethod
+    def known_method(cls, value: str) -> str:
+        from batch.forecast import AUTO, METHODS
+
+        if value not in (AUTO, *METHODS):
+            raise ValueError(
+                f"unknown forecast method {value!r}; choose {AUTO} or one of {', '.join(METHODS)}"
+            )
+        return value
+
+    @field_validator("forecast_candidates")
+    @classmethod
+    def known_candidates(cls, value: str) -> str:
+        from batch.forecast import METHODS
+
+        unknown = [name for name in cls.names(value) if name not in METHODS]
+        if unknown:
+            raise ValueError(
+                f"unknown forecast method(s) {', '.join(unknown)}; choose from {', '.join(METHODS)}"
+            )
+        return value
+
+    @staticmethod
+    def names(value: str) -> list[str]:
+        return [name.strip() for name in value.split(",") if name.strip()]
+
+    def candidates(self) -> tuple[str, ...]:
+        """The methods ``auto`` chooses from."""
+        from batch.forecast import CANDIDATES
+
+        return tuple(self.names(self.forecast_candidates)) or CANDIDATES
 
     def aht_seconds(self) -> dict[str, float]:
         """Average handle time per channel."""

@@ -19,7 +19,7 @@ FORECAST_COLUMNS = (
 )  # fmt: skip
 BACKTEST_COLUMNS = (
     "run_date", "run_at", "model_version", "queue_type", "queue", "grain", "method", "horizon",
-    "folds", "points", "mape", "mase", "coverage", "beats_baseline",
+    "folds", "points", "mape", "mase", "coverage", "beats_baseline", "is_chosen", "reason", "fit_seconds",
 )  # fmt: skip
 REQUIREMENT_COLUMNS = (
     "run_date", "run_at", "channel", "period_at", "model", "forecast_arrivals", "aht_seconds",

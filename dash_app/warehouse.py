@@ -330,11 +330,14 @@ class Warehouse:
 
     def backtest(self) -> pd.DataFrame:
         return self.frame(
-            "SELECT queue_type, queue, grain, method, mape, mase, coverage, beats_baseline"
-            " FROM marts.forecast_backtest"
+            "SELECT queue_type, queue, grain, method, is_chosen, mape, mase, coverage, beats_baseline,"
+            " fit_seconds FROM marts.forecast_backtest"
             " WHERE run_date = (SELECT max(run_date) FROM marts.forecast_backtest) ORDER BY 1, 2, 3, 4",
             (),
-            ["queue_type", "queue", "grain", "method", "mape", "mase", "coverage", "beats_baseline"],
+            [
+                "queue_type", "queue", "grain", "method", "chosen", "mape", "mase", "coverage",
+                "beats_baseline", "fit_seconds",
+            ],  # fmt: skip
         )
 
     def staffing_gap(self) -> pd.DataFrame:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from psycopg_pool import ConnectionPool
 
+from batch.forecast import METHODS
 from cxa import db
 from cxa.marts import ForecastGrain
 from dash_app.warehouse import Warehouse
@@ -78,9 +79,22 @@ def test_nightly_builds_marts_forecasts_and_staffing_and_is_safe_to_rerun(
             " FROM marts.ticket_volume_forecast GROUP BY queue_type ORDER BY queue_type"
         ).fetchall()
         backtests = conn.execute(
-            "SELECT method, count(*), bool_and(mase >= 0 AND coverage BETWEEN 0 AND 1)"
+            "SELECT method, count(*), bool_and(mase >= 0 AND coverage BETWEEN 0 AND 1 AND fit_seconds >= 0)"
             " FROM marts.forecast_backtest GROUP BY method ORDER BY method"
         ).fetchall()
+        # Each series and grain is forecast with the one method its backtest scored best.
+        choices = conn.execute(
+            "SELECT f.queue_type, f.queue, f.grain, min(f.method), count(DISTINCT f.method),"
+            " min(b.mase), min(b.reason), min(n.mase),"
+            " (SELECT min(mase) FROM marts.forecast_backtest a WHERE (a.queue_type, a.queue, a.grain)"
+            "  = (f.queue_type, f.queue, f.grain))"
+            " FROM marts.ticket_volume_forecast f"
+            " JOIN marts.forecast_backtest b USING (run_date, queue_type, queue, grain, method)"
+            " JOIN marts.forecast_backtest n ON (n.run_date, n.queue_type, n.queue, n.grain, n.method)"
+            "  = (f.run_date, f.queue_type, f.queue, f.grain, 'seasonal_naive')"
+            " WHERE b.is_chosen GROUP BY 1, 2, 3"
+        ).fetchall()
+        chosen_rows = conn.execute("SELECT count(*) FROM marts.forecast_backtest WHERE is_chosen").fetchone()
         real_time = conn.execute(
             "SELECT min(expected_service_level), max(expected_occupancy), count(*)"
             " FROM marts.staffing_requirements WHERE channel IN ('chat', 'phone') AND forecast_arrivals > 0"
@@ -96,14 +110,19 @@ def test_nightly_builds_marts_forecasts_and_staffing_and_is_safe_to_rerun(
         ("category", 5, 5 * 14 * 24, 5 * 14),
         ("channel", 5, 5 * 14 * 24, 5 * 14),
     ]
-    assert all(row[4].startswith("ensemble/prophet-") and row[5] for row in queues)
+    assert all(row[5] for row in queues)
     assert str(queues[0][6]) >= "2026-03-11"  # forecasts start after the history
-    assert [(method, count) for method, count, _ in backtests] == [
-        ("ensemble", 10),
-        ("prophet", 10),
-        ("seasonal_naive", 10),
-    ]
+    # Every candidate backtested on each of the 10 queues at both grains.
+    assert [(method, count) for method, count, _ in backtests] == [(method, 20) for method in sorted(METHODS)]
     assert all(valid for _, _, valid in backtests)
+    assert len(choices) == 20
+    assert chosen_rows == (20,)
+    for *_, method, methods, mase, reason, naive_mase, best_mase in choices:
+        assert methods == 1
+        assert mase == best_mase
+        assert mase <= naive_mase
+        assert reason
+        assert reason.startswith(method)
     assert real_time is not None
     assert real_time[0] >= 0.8  # Erlang C meets the 80% target in every hour with calls
     assert real_time[1] <= 0.85  # ... within the maximum occupancy

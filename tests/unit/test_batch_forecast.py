@@ -9,7 +9,15 @@ import pytest
 from typer.testing import CliRunner
 
 from batch.backtest import BASELINE, coverage, mape, naive_scale, origins, rolling_origin
-from batch.forecast import ForecastConfig, combine, forecast, normalise_freq, regular_series, seasonal_naive
+from batch.forecast import (
+    METHODS,
+    ForecastConfig,
+    combine,
+    forecast,
+    normalise_freq,
+    regular_series,
+    seasonal_naive,
+)
 from batch.series import read_series
 from cxa.cli import app
 
@@ -103,7 +111,10 @@ def test_backtest_command_prints_a_table_and_json(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, [*args, "--json"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
-    assert {score["method"] for score in report["scores"]} == {"prophet", "seasonal_naive", "ensemble"}
+    assert {score["method"] for score in report["scores"]} == set(METHODS)
+    scores = {score["method"]: score for score in report["scores"]}
+    assert scores[report["chosen"]]["mase"] == min(score["mase"] for score in scores.values())
+    assert "chosen: " + report["chosen"] in table.output
     assert report["folds"] == 2
     assert report["series"]["periods"] == 84
     missing = CliRunner().invoke(app, ["batch", "backtest", "--file", str(path), "--timestamp-col", "when"])
