@@ -335,8 +335,16 @@ class Warehouse:
             " WHERE run_date = (SELECT max(run_date) FROM marts.forecast_backtest) ORDER BY 1, 2, 3, 4",
             (),
             [
-                "queue_type", "queue", "grain", "method", "chosen", "mape", "mase", "coverage",
-                "beats_baseline", "fit_seconds",
+                "queue_type",
+                "queue",
+                "grain",
+                "method",
+                "chosen",
+                "mape",
+                "mase",
+                "coverage",
+                "beats_baseline",
+                "fit_seconds",
             ],  # fmt: skip
         )
 
