@@ -345,7 +345,7 @@ class Warehouse:
                 "coverage",
                 "beats_baseline",
                 "fit_seconds",
-            ],  # fmt: skip
+            ],
         )
 
     def staffing_gap(self) -> pd.DataFrame:

@@ -5,7 +5,14 @@ A pure package: no Faust, Kafka or database code; the Faust agents and the CLI a
 
 from stream_processors.categorizer.checkpoint import CorruptCheckpoint, dump, load, read_header
 from stream_processors.categorizer.classifier import PassiveAggressiveClassifier
-from stream_processors.categorizer.evaluation import EvaluationReport, evaluate, macro_f1, stratified_split
+from stream_processors.categorizer.evaluation import (
+    ARRIVALS,
+    EvaluationReport,
+    arrival_order,
+    evaluate,
+    macro_f1,
+    stratified_split,
+)
 from stream_processors.categorizer.features import Counts
 from stream_processors.categorizer.monitoring import MonitorReport, QualityMonitor
 from stream_processors.categorizer.pending import PendingTickets, Waiting
@@ -13,6 +20,7 @@ from stream_processors.categorizer.pipeline import Categorizer, CategorizerConfi
 from stream_processors.categorizer.text import TextPreparer
 
 __all__ = [
+    "ARRIVALS",
     "Categorizer",
     "CategorizerConfig",
     "CorruptCheckpoint",
@@ -25,6 +33,7 @@ __all__ = [
     "QualityMonitor",
     "TextPreparer",
     "Waiting",
+    "arrival_order",
     "dump",
     "evaluate",
     "load",

@@ -6,6 +6,13 @@ margin of 1, spreading the correction over all the categories that violate the m
 sparse (only the rows of features present) and vectorised over mini-batches, so the cost per
 document grows with its number of features times the number of categories, nothing more. New
 categories get a fresh column whenever they first appear.
+
+A mini-batch's corrections are computed from the same weights and add up, so examples of one
+category that share features would overshoot together: 32 paraphrases of a new category would
+each push it the whole way. Each example's step is divided by how much it overlaps the batch's
+other updating examples of its category (``x_i . sum_j x_j / |x_i|^2``, 1 for an example alone).
+That keeps a stream whose categories arrive in blocks (a new product, a sorted export) close to
+a shuffled one, and changes little when a batch mixes categories.
 """
 
 from collections.abc import Hashable, Sequence
@@ -120,15 +127,31 @@ class PassiveAggressiveClassifier(base.Classifier):
         losses = np.maximum(0.0, 1.0 - (scores[every, truth][:, None] - scores))
         losses[every, truth] = 0.0
         violators = np.count_nonzero(losses, axis=1)
-        squared_norms = np.bincount(
-            np.repeat(every, np.diff(compact.indptr)), weights=compact.data**2, minlength=len(truth)
-        )
-        scale = np.maximum(squared_norms * (1.0 + np.maximum(violators, 1)), 1e-12)
+        row_of = np.repeat(every, np.diff(compact.indptr))
+        squared_norms = np.maximum(np.bincount(row_of, weights=compact.data**2, minlength=len(truth)), 1e-12)
+        scale = squared_norms * (1.0 + np.maximum(violators, 1))
         steps = np.minimum(self.C, losses / scale[:, None]).astype(np.float32)
+        steps /= self._overlaps(compact, row_of, truth, violators > 0, squared_norms)[:, None]
         steps = -steps
         steps[every, truth] = -steps.sum(axis=1)
         local += np.asarray(compact.T @ steps, dtype=np.float32)
         self._weights[features, :n_classes] = local
+
+    @staticmethod
+    def _overlaps(
+        compact: sp.csr_matrix,
+        row_of: npt.NDArray[np.int64],
+        truth: npt.NDArray[np.int64],
+        updating: npt.NDArray[np.bool_],
+        squared_norms: npt.NDArray[np.float64],
+    ) -> npt.NDArray[np.float32]:
+        """Per row, its overlap with the updating rows of its category (itself included), at least 1."""
+        _, group = np.unique(truth, return_inverse=True)
+        groups = int(group.max()) + 1
+        keys = compact.indices.astype(np.int64) * groups + group[row_of]
+        sums = np.bincount(keys, weights=compact.data * updating[row_of], minlength=compact.shape[1] * groups)
+        dots = np.bincount(row_of, weights=compact.data * sums[keys], minlength=len(truth))
+        return np.maximum(dots / squared_norms, 1.0).astype(np.float32)
 
     # -- River's one-at-a-time interface -------------------------------------------------------
 

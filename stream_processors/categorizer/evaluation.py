@@ -81,6 +81,39 @@ def stratified_split(
     return train, test
 
 
+ARRIVALS = ("shuffled", "sorted", "new categories mid-stream")
+"""How labelled examples may arrive: mixed; one category after another (a sorted export, a backlog
+labelled queue by queue); or half the categories appearing only halfway (a product launch)."""
+
+
+def arrival_order(examples: Sequence[Example], arrival: str, seed: int = 7) -> list[Example]:
+    """``examples`` in one of the :data:`ARRIVALS` orders (seeded).
+
+    >>> stream = [(str(i), "abcd"[i % 4]) for i in range(8)]
+    >>> [label for _, label in arrival_order(stream, "sorted")]
+    ['a', 'a', 'b', 'b', 'c', 'c', 'd', 'd']
+    >>> late = arrival_order(stream, "new categories mid-stream")
+    >>> {label for _, label in late[:2]} <= {"a", "c"}, sorted({label for _, label in late})
+    (True, ['a', 'b', 'c', 'd'])
+    """
+    rng = random.Random(seed)
+    if arrival == "shuffled":
+        mixed = list(examples)
+        rng.shuffle(mixed)
+        return mixed
+    if arrival == "sorted":
+        return sorted(examples, key=lambda example: example[1])
+    if arrival == "new categories mid-stream":
+        late = set(sorted({label for _, label in examples})[1::2])
+        early = [example for example in examples if example[1] not in late]
+        rng.shuffle(early)
+        half = len(early) // 2
+        rest = early[half:] + [example for example in examples if example[1] in late]
+        rng.shuffle(rest)
+        return early[:half] + rest
+    raise ValueError(f"unknown arrival {arrival!r}; choose one of {', '.join(ARRIVALS)}")
+
+
 def evaluate(
     categorizer: Categorizer,
     train: Sequence[Example],

@@ -34,5 +34,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute(
-        "ALTER TABLE marts.forecast_backtest DROP COLUMN is_chosen, DROP COLUMN reason, DROP COLUMN fit_seconds"
+        "ALTER TABLE marts.forecast_backtest"
+        " DROP COLUMN is_chosen, DROP COLUMN reason, DROP COLUMN fit_seconds"
     )
