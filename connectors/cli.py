@@ -1,6 +1,7 @@
 """`cxa ingest serve`: the webhook gateway."""
 
 import asyncio
+import gc
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -71,6 +72,11 @@ def serve(
     app = create_app(
         settings, KafkaPublisher(settings.kafka, settings.kafka_timeout_seconds), VENDORS, mappings
     )
+    # What is loaded by now (modules, the app, the vendors' maps) lives as long as the process: frozen,
+    # it is out of the collector's reach and a full collection scans only the requests' objects
+    # (without, each scanned some 300,000 objects and stopped the gateway for 100-170 ms).
+    gc.collect()
+    gc.freeze()
     uvicorn.run(
         app, host=host or settings.host, port=port or settings.port, log_level="info", access_log=False
     )

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from limits import parse as parse_limit
 
-from connectors.gateway import create_app
+from connectors.gateway import FixedWindow, create_app
 from connectors.publishing import Record
 from connectors.settings import GatewaySettings
 from connectors.vendors import VENDORS
@@ -184,3 +185,20 @@ def test_a_payload_of_another_shape_is_400_and_dead_lettered_not_a_server_error(
     (letter,) = publisher.records
     assert letter.topic == topics.DEADLETTER
     assert letter.value == body
+
+
+def test_the_rate_limit_window_starts_at_a_clients_first_hit_and_forgets_idle_clients(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = [100.0]
+    monkeypatch.setattr("connectors.gateway.time.monotonic", lambda: clock[0])
+    window = FixedWindow(parse_limit("2/minute"))
+    assert [window.hit("a"), window.hit("a"), window.hit("a")] == [True, True, False]
+    clock[0] = 130.0
+    assert window.hit("b")  # each client has a window of its own
+    assert not window.hit("a")  # refused hits still count, and a's window runs until 160
+    clock[0] = 160.0
+    assert [window.hit("a"), window.hit("a"), window.hit("a")] == [True, True, False]
+    clock[0] = 300.0
+    window.hit("c")
+    assert set(window._windows) == {"c"}  # windows that are over are dropped
