@@ -108,7 +108,7 @@ def writeback(
     tally = run(VENDORS[vendor], settings, dry_run=dry_run)
     typer.echo(
         f"applied {tally.applied}, refused {tally.refused}, given up {tally.given_up}, "
-        f"skipped {tally.skipped} (no {vendor} user)"
+        f"skipped {tally.skipped} (no {vendor} user), stale {tally.stale}"
     )
 
 

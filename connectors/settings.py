@@ -64,3 +64,6 @@ class WritebackSettings(BaseSettings):
     )
     retry_max_seconds: float = Field(default=60.0, gt=0, description="Longest wait between two tries")
     timeout_seconds: float = Field(default=10.0, gt=0, description="Of one HTTP call")
+    max_age_seconds: int = Field(
+        default=3600, ge=0, description="Decisions older than this are stale and not applied (0: no limit)"
+    )

@@ -4,6 +4,9 @@ Each batch keeps the latest decision per ticket, applies it (retrying 429 with i
 and timeouts, up to a limit), and commits its offsets only then: a crash re-applies at most the
 batch in flight, which assigns the same agent again and changes nothing. A refusal (4xx, such as
 an agent the helpdesk does not allow on the ticket) is logged and skipped, never retried forever.
+A decision older than ``CXA_WRITEBACK_MAX_AGE_SECONDS`` is stale and not applied: a connector
+started for the first time (or after a long outage) would otherwise replay the topic's retention
+into the helpdesk, reassigning tickets that agents have long since taken or closed.
 """
 
 import csv
@@ -12,6 +15,7 @@ import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
 
@@ -34,6 +38,7 @@ class Tally:
     refused: int = 0
     given_up: int = 0
     skipped: int = 0
+    stale: int = 0
 
 
 def load_agents(path: Path | None) -> dict[str, str]:
@@ -52,8 +57,9 @@ class Writeback:
         settings: WritebackSettings,
         client: httpx.Client | None,
         sleep: Callable[[float], None] = time.sleep,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        self.vendor, self.settings, self.client, self.sleep = vendor, settings, client, sleep
+        self.vendor, self.settings, self.client, self.sleep, self.now = vendor, settings, client, sleep, now
         self.agents = load_agents(settings.agents_file)
         self.tally = Tally()
 
@@ -122,8 +128,19 @@ class Writeback:
             if decision.ticket_id.startswith(f"{self.vendor.name}:"):
                 latest.pop(decision.ticket_id, None)
                 latest[decision.ticket_id] = decision
+        max_age = self.settings.max_age_seconds
+        oldest = self.now() - timedelta(seconds=max_age)
+        stale = [d for d in latest.values() if max_age and d.occurred_at < oldest]
+        if stale:
+            log.info(
+                "not applying %d decisions older than %d s (CXA_WRITEBACK_MAX_AGE_SECONDS)",
+                len(stale),
+                max_age,
+            )
+            self.tally.stale += len(stale)
         for decision in latest.values():
-            self.apply(decision)
+            if not (max_age and decision.occurred_at < oldest):
+                self.apply(decision)
 
 
 def _retry_after(response: httpx.Response) -> float | None:

@@ -2,7 +2,7 @@
 
 import base64
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -50,7 +50,10 @@ def _writeback(
         headers=VENDORS[vendor].credentials(settings.user, "tok3n"),
         transport=httpx.MockTransport(answer),
     )
-    return Writeback(VENDORS[vendor], settings, client, sleep=waits.append), calls, waits
+    writeback = Writeback(
+        VENDORS[vendor], settings, client, sleep=waits.append, now=lambda: T0 + timedelta(minutes=5)
+    )
+    return writeback, calls, waits
 
 
 @pytest.mark.parametrize(
@@ -144,6 +147,21 @@ def test_only_this_helpdesks_tickets_and_the_latest_decision_per_ticket(tmp_path
 
 def test_a_dry_run_calls_nothing(tmp_path) -> None:
     settings = WritebackSettings(_env_file=None)  # type: ignore[call-arg]
-    writeback = Writeback(VENDORS["chatwoot"], settings, None)
+    writeback = Writeback(VENDORS["chatwoot"], settings, None, now=lambda: T0)
     writeback.handle([serialize(_decision("chatwoot:1", "chatwoot:2"))])
     assert writeback.tally.applied == 1
+
+
+def test_a_decision_older_than_the_maximum_age_is_stale_and_not_applied(tmp_path) -> None:
+    writeback, calls, _ = _writeback("zendesk", [200], tmp_path)
+    old = TicketRouted(
+        ticket_id="zendesk:41",
+        occurred_at=T0 - timedelta(hours=2),
+        agent_id="zendesk:7",
+        policy="optimizer",
+        score=1.0,
+        solver_ms=1.0,
+    )
+    writeback.handle([serialize(old), serialize(_decision("zendesk:42", "zendesk:7"))])
+    assert [request.url.path for request in calls] == ["/base/api/v2/tickets/42"]
+    assert (writeback.tally.applied, writeback.tally.stale) == (1, 1)
