@@ -42,6 +42,9 @@ def evaluate_command(
     text_col: str = typer.Option("text", help="Column with the ticket text."),
     label_col: str = typer.Option("category", help="Column with the category."),
     batch_size: int = typer.Option(32, min=1, help="Mini-batch of the stream (predict, then learn)."),
+    language: str = typer.Option(
+        "en", help="ISO 639-1 language of the texts (its spaCy tokenizer and lemmas)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
     """Stream TRAIN through the live pipeline (predict, then learn, one pass), then score TEST.
@@ -54,6 +57,7 @@ def evaluate_command(
         read_examples(train, text_col, label_col),
         read_examples(test, text_col, label_col),
         batch_size=batch_size,
+        language=language,
     )
     if as_json:
         typer.echo(json.dumps(report.as_dict(), indent=2))

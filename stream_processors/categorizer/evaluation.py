@@ -120,8 +120,14 @@ def evaluate(
     test: Sequence[Example],
     *,
     batch_size: int = 32,
+    language: str | None = None,
 ) -> EvaluationReport:
-    """Stream ``train`` once in mini-batches (each predicted, then learned), then score ``test``."""
+    """Stream ``train`` once in mini-batches (each predicted, then learned), then score ``test``;
+    every text in ``language`` (default English)."""
+
+    def languages(count: int) -> list[str] | None:
+        return [language] * count if language else None
+
     correct = 0
     started = time.perf_counter()
     cpu_started = time.process_time()
@@ -129,7 +135,7 @@ def evaluate(
         batch = train[start : start + batch_size]
         texts = [text for text, _ in batch]
         labels = [label for _, label in batch]
-        documents = categorizer.features(texts)
+        documents = categorizer.features(texts, languages(len(texts)))
         predictions = categorizer.predict(documents)
         correct += sum(p.best == label for p, label in zip(predictions, labels, strict=True))
         categorizer.learn(documents, labels)
@@ -138,7 +144,8 @@ def evaluate(
     guesses: list[str | None] = []
     for start in range(0, len(test), 512):
         batch = test[start : start + 512]
-        guesses += [p.best for p in categorizer.predict_texts([text for text, _ in batch])]
+        texts = [text for text, _ in batch]
+        guesses += [p.best for p in categorizer.predict_texts(texts, languages=languages(len(texts)))]
     truth = [label for _, label in test]
     hits = sum(guess == label for guess, label in zip(guesses, truth, strict=True))
     return EvaluationReport(

@@ -63,41 +63,44 @@ class FeatureHasher:
         self.bits = bits
         self.char_ngrams = char_ngrams
         self._mask = (1 << bits) - 1
-        self._cache: dict[int, tuple[int, IntArray]] = {}
+        self._caches: dict[str | None, dict[int, tuple[int, IntArray]]] = {}  # per language
         self._cache_size = cache_size
 
     @property
     def n_features(self) -> int:
         return 1 << self.bits
 
-    def _word(self, string_id: int) -> tuple[int, IntArray] | None:
-        cached = self._cache.get(string_id)
+    def _word(self, string_id: int, language: str | None) -> tuple[int, IntArray] | None:
+        cache = self._caches.setdefault(language, {})
+        cached = cache.get(string_id)
         if cached is None:
-            word = self.preparer.string(string_id)
+            word = self.preparer.string(string_id, language)
             if word.isspace():
-                self._cache[string_id] = (0, _NOTHING)
+                cache[string_id] = (0, _NOTHING)
                 return None
-            lemma_hash = _crc("w " + self.preparer.lemma(word))
+            lemma_hash = _crc("w " + self.preparer.lemma(word, language))
             padded = f"<{word}>"
             low, high = self.char_ngrams
             ids = [lemma_hash]
             for n in range(low, high + 1):
                 ids.extend(_crc(padded[i : i + n]) for i in range(len(padded) - n + 1))
             cached = (lemma_hash, np.asarray(ids, dtype=np.int64))
-            if len(self._cache) >= self._cache_size:
-                self._cache.clear()
-            self._cache[string_id] = cached
+            if len(cache) >= self._cache_size:
+                cache.clear()
+            cache[string_id] = cached
         return cached if len(cached[1]) else None
 
-    def count(self, texts: Sequence[str]) -> list[Counts]:
-        """Every text's features, counted in one vectorised pass over the batch."""
+    def count(self, texts: Sequence[str], languages: Sequence[str] | None = None) -> list[Counts]:
+        """Every text's features (each in its language, default the preparer's), counted in one
+        vectorised pass over the batch."""
         arrays: list[IntArray] = []
         rows: list[int] = []
         lemmas: list[int] = []
         lemma_rows: list[int] = []
-        for row, string_ids in enumerate(self.preparer.tokenize_ids(texts)):
+        for row, string_ids in enumerate(self.preparer.tokenize_ids(texts, languages)):
+            language = languages[row] if languages is not None else None
             for string_id in string_ids.tolist():
-                word = self._word(string_id)
+                word = self._word(string_id, language)
                 if word is not None:
                     arrays.append(word[1])
                     rows.append(row)

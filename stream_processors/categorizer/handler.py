@@ -210,7 +210,10 @@ class CategorizerHandler:
         state = self.state
         threshold = self.settings.categorizer_threshold
         texts = [f"{ticket.subject}\n{ticket.body}" for ticket in created]
-        documents, predictions, seconds_each = timed_predict(state.categorizer, texts, threshold=threshold)
+        languages = [ticket.language for ticket in created]
+        documents, predictions, seconds_each = timed_predict(
+            state.categorizer, texts, threshold=threshold, languages=languages
+        )
         now = datetime.now(UTC)
         clock = time.monotonic()
         out = []

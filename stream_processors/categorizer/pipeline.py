@@ -67,8 +67,9 @@ class Categorizer:
     def classes(self) -> list[str]:
         return self.model.classes
 
-    def features(self, texts: Sequence[str]) -> list[Counts]:
-        return self.hasher.count(texts)
+    def features(self, texts: Sequence[str], languages: Sequence[str] | None = None) -> list[Counts]:
+        """Each text's features, tokenised and lemmatised in its language (default English)."""
+        return self.hasher.count(texts, languages)
 
     def predict(
         self, documents: Sequence[Counts], *, threshold: float = 0.0, top: int = 3
@@ -103,19 +104,27 @@ class Categorizer:
         self.reservoir.add(documents, labels)
         self.examples_learned += len(documents)
 
-    def predict_texts(self, texts: Sequence[str], *, threshold: float = 0.0) -> list[Prediction]:
-        return self.predict(self.features(texts), threshold=threshold)
+    def predict_texts(
+        self, texts: Sequence[str], *, threshold: float = 0.0, languages: Sequence[str] | None = None
+    ) -> list[Prediction]:
+        return self.predict(self.features(texts, languages), threshold=threshold)
 
-    def learn_texts(self, texts: Sequence[str], labels: Sequence[str]) -> None:
-        self.learn(self.features(texts), labels)
+    def learn_texts(
+        self, texts: Sequence[str], labels: Sequence[str], languages: Sequence[str] | None = None
+    ) -> None:
+        self.learn(self.features(texts, languages), labels)
 
 
 def timed_predict(
-    categorizer: Categorizer, texts: Sequence[str], *, threshold: float
+    categorizer: Categorizer,
+    texts: Sequence[str],
+    *,
+    threshold: float,
+    languages: Sequence[str] | None = None,
 ) -> tuple[list[Counts], list[Prediction], float]:
-    """Features and predictions for ``texts`` and the seconds it took per text."""
+    """Features and predictions for ``texts`` (in ``languages``) and the seconds it took per text."""
     started = time.perf_counter()
-    documents = categorizer.features(texts)
+    documents = categorizer.features(texts, languages)
     predictions = categorizer.predict(documents, threshold=threshold)
     elapsed = time.perf_counter() - started
     return documents, predictions, elapsed / max(len(texts), 1)

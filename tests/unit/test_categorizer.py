@@ -27,6 +27,7 @@ from stream_processors.categorizer import (
 from stream_processors.categorizer.cli import app as categorizer_app
 from stream_processors.categorizer.features import Counts
 from stream_processors.categorizer.labels import Labelled, decode, encode, encode_within
+from tests.fixtures.spanish_tickets import spanish_tickets
 
 BANKING77 = SHIPPED  # BANKING77's training split, shipped with the simulator
 
@@ -272,3 +273,22 @@ def test_categories_arriving_in_blocks_learn_nearly_as_well_as_a_shuffled_stream
     blocks = evaluate(Categorizer(preparer=preparer), arrival_order(train, arrival), test)
     assert shuffled.heldout_accuracy > 0.88
     assert blocks.heldout_accuracy >= shuffled.heldout_accuracy - 0.03
+
+
+def test_spanish_tickets_are_tokenised_and_lemmatised_in_spanish(preparer) -> None:
+    train, test = spanish_tickets()
+    report = evaluate(Categorizer(preparer=preparer), train, test, language="es")
+    # Test phrasings never occur in training (other templates): words and lemmas carry over.
+    assert report.heldout_accuracy > 0.9
+    assert preparer.lemma("llegó", "es") == preparer.lemma("llegará", "es") == "llegar"
+    assert preparer.lemma("karten", "de") == "karte"
+
+
+def test_a_language_spacy_has_no_tokenizer_for_falls_back_to_the_multi_language_one(preparer) -> None:
+    assert preparer.language("qq").tokenizer is not None
+    assert next(preparer.tokenize(["Karte nicht da"], ["qq"])) == ["karte", "nicht", "da"]
+    assert preparer.lemma("cards", "qq") == "cards"  # no lemma table: words kept as they are
+    categorizer = Categorizer(preparer=preparer)
+    categorizer.learn_texts(["karte nicht da", "geld zurück"], ["card", "refund"], ["qq", "qq"])
+    predicted = categorizer.predict_texts(["meine karte", "geld bitte zurück"], languages=["qq", "qq"])
+    assert [p.category for p in predicted] == ["card", "refund"]
