@@ -18,7 +18,7 @@ from connectors.publishing import KafkaPublisher, record_of
 from connectors.settings import GatewaySettings, WritebackSettings
 from connectors.vendors import VENDORS
 from connectors.vendors.mapping import load_mappings
-from connectors.writeback import run
+from connectors.writeback import Tally, WritebackStopped, run
 from cxa import db
 from cxa.events import EventBase
 from cxa.reference import load_reference
@@ -105,11 +105,16 @@ def writeback(
     except (ValidationError, ValueError) as exc:
         raise _fail(str(exc)) from None
     log.info("writing %s's routing decisions back%s", vendor, " (dry run)" if dry_run else "")
-    tally = run(VENDORS[vendor], settings, dry_run=dry_run)
-    typer.echo(
-        f"applied {tally.applied}, refused {tally.refused}, given up {tally.given_up}, "
-        f"skipped {tally.skipped} (no {vendor} user), stale {tally.stale}"
-    )
+    tally = Tally()
+    try:
+        run(VENDORS[vendor], settings, dry_run=dry_run, tally=tally)
+    except WritebackStopped as exc:
+        raise _fail(f"stopped, nothing committed from the batch in flight: {exc}") from None
+    finally:
+        typer.echo(
+            f"applied {tally.applied}, refused {tally.refused}, given up {tally.given_up}, "
+            f"skipped {tally.skipped} (no {vendor} user), stale {tally.stale}"
+        )
 
 
 IMPORT_HELP = (

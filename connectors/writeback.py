@@ -2,8 +2,11 @@
 
 Each batch keeps the latest decision per ticket, applies it (retrying 429 with its Retry-After, 5xx
 and timeouts, up to a limit), and commits its offsets only then: a crash re-applies at most the
-batch in flight, which assigns the same agent again and changes nothing. A refusal (4xx, such as
-an agent the helpdesk does not allow on the ticket) is logged and skipped, never retried forever.
+batch in flight, which assigns the same agent again and changes nothing. A refusal of one ticket
+(4xx, such as an agent the helpdesk does not allow on it) is logged and skipped. A helpdesk that
+refuses our credentials (401, 403) or stays unavailable past the retries stops the connector
+without committing the batch (:class:`WritebackStopped`): nothing is lost, and once restarted it
+resumes there.
 A decision older than ``CXA_WRITEBACK_MAX_AGE_SECONDS`` is stale and not applied: a connector
 started for the first time (or after a long outage) would otherwise replay the topic's retention
 into the helpdesk, reassigning tickets that agents have long since taken or closed.
@@ -30,6 +33,11 @@ from cxa.topics import TICKETS_ROUTED
 
 log = logging.getLogger(__name__)
 _RETRIED = {429, 500, 502, 503, 504}
+_CREDENTIALS = {401, 403}
+
+
+class WritebackStopped(RuntimeError):
+    """The helpdesk cannot take decisions now; the batch in flight was not committed."""
 
 
 @dataclass
@@ -95,6 +103,11 @@ class Writeback:
                 if response.is_success:
                     self.tally.applied += 1
                     return
+                if response.status_code in _CREDENTIALS:
+                    raise WritebackStopped(
+                        f"{self.vendor.name} answered {response.status_code} to our credentials: check "
+                        "CXA_WRITEBACK_USER and CXA_WRITEBACK_TOKEN, and that the API user may assign tickets"
+                    )
                 if response.status_code not in _RETRIED:
                     log.warning(
                         "%s refused ticket %s -> %s: %s %s",
@@ -111,10 +124,12 @@ class Writeback:
             if attempt < self.settings.max_attempts:
                 log.info("%s: %s; trying again in %.0f s", self.vendor.name, why, wait)
                 self.sleep(min(wait, self.settings.retry_max_seconds))
-        log.error(
-            "gave up assigning %s to %s after %d tries", decision.ticket_id, user, self.settings.max_attempts
-        )
         self.tally.given_up += 1
+        raise WritebackStopped(
+            f"gave up assigning {decision.ticket_id} to {user} after {self.settings.max_attempts} tries "
+            f"({why}): is {self.vendor.name} up? Restarted, the connector resumes with this batch "
+            "(decisions older than CXA_WRITEBACK_MAX_AGE_SECONDS are then skipped)"
+        )
 
     def handle(self, values: list[bytes]) -> None:
         """One batch: the latest decision per ticket of this helpdesk, applied in order."""
@@ -148,8 +163,9 @@ def _retry_after(response: httpx.Response) -> float | None:
     return float(value) if value.replace(".", "", 1).isdigit() else None
 
 
-def run(vendor: Vendor, settings: WritebackSettings, *, dry_run: bool) -> Tally:
-    """Consume ``tickets.routed`` until SIGINT or SIGTERM; a dry run commits nothing."""
+def run(vendor: Vendor, settings: WritebackSettings, *, dry_run: bool, tally: Tally | None = None) -> Tally:
+    """Consume ``tickets.routed`` until SIGINT or SIGTERM, counting into ``tally``; a dry run commits
+    nothing. Raises :class:`WritebackStopped` (the batch in flight uncommitted)."""
     stopping = False
 
     def stop(signum: int, frame: FrameType | None) -> None:
@@ -177,6 +193,7 @@ def run(vendor: Vendor, settings: WritebackSettings, *, dry_run: bool) -> Tally:
             timeout=settings.timeout_seconds,
         )
     writeback = Writeback(vendor, settings, client)
+    writeback.tally = tally or writeback.tally
     try:
         while not stopping:
             messages = [m for m in consumer.consume(num_messages=500, timeout=1.0) if m.error() is None]

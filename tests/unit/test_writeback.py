@@ -10,7 +10,7 @@ import pytest
 
 from connectors.settings import WritebackSettings
 from connectors.vendors import VENDORS
-from connectors.writeback import Writeback
+from connectors.writeback import Writeback, WritebackStopped
 from cxa.events import TicketRouted, serialize
 
 T0 = datetime(2026, 12, 2, 10, tzinfo=UTC)
@@ -120,10 +120,19 @@ def test_429_waits_its_retry_after_and_a_refusal_is_not_retried(tmp_path) -> Non
     assert (len(calls), waits, writeback.tally.refused) == (1, [], 1)
 
 
-def test_a_helpdesk_that_keeps_failing_is_given_up_after_the_limit(tmp_path) -> None:
+def test_a_helpdesk_that_keeps_failing_stops_the_connector_after_the_limit(tmp_path) -> None:
     writeback, calls, waits = _writeback("jira", [503], tmp_path)
-    writeback.apply(_decision("jira:1", "jira:abc"))
+    with pytest.raises(WritebackStopped, match=r"after 3 tries \(HTTP 503\): is jira up\?"):
+        writeback.apply(_decision("jira:1", "jira:abc"))
     assert (len(calls), len(waits), writeback.tally.given_up) == (3, 2, 1)
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_refused_credentials_stop_the_connector_at_once_and_name_the_fix(tmp_path, status) -> None:
+    writeback, calls, waits = _writeback("zendesk", [status], tmp_path)
+    with pytest.raises(WritebackStopped, match="check CXA_WRITEBACK_USER and CXA_WRITEBACK_TOKEN"):
+        writeback.handle([serialize(_decision("zendesk:1", "zendesk:2"))])
+    assert (len(calls), waits, writeback.tally.refused) == (1, [], 0)
 
 
 def test_only_this_helpdesks_tickets_and_the_latest_decision_per_ticket(tmp_path) -> None:
