@@ -50,9 +50,9 @@ def _fail(message: str) -> typer.Exit:
 @ingest_app.command("serve")
 def serve(
     host: str | None = typer.Option(
-        None, help="Address to listen on [default: CXA_INGEST_HOST or 127.0.0.1]."
+        None, help="Address to listen on (default: CXA_INGEST_HOST or 127.0.0.1)."
     ),
-    port: int | None = typer.Option(None, help="Port [default: CXA_INGEST_PORT or 8060]."),
+    port: int | None = typer.Option(None, help="Port (default: CXA_INGEST_PORT or 8060)."),
 ) -> None:
     """Serve POST /webhooks/{zendesk,freshdesk,jira,chatwoot}, POST /events, GET /healthz, /readyz.
 

@@ -43,3 +43,14 @@ def test_platform_services_share_one_image_and_run_real_commands(name: str) -> N
     assert (ROOT / service["build"]["dockerfile"]).exists()
     result = CliRunner().invoke(app, [*service["command"], "--help"])
     assert result.exit_code == 0, result.output
+
+
+def test_the_gateway_reads_the_mapping_file_it_mounts_and_reports_its_health() -> None:
+    gateway = COMPOSE["services"]["gateway"]
+    source, target, _ = gateway["volumes"][0].split(":")
+    assert (ROOT / source).is_file()
+    assert gateway["environment"]["CXA_INGEST_MAPPING_FILE"] == target
+    assert "/readyz" in " ".join(gateway["healthcheck"]["test"])
+    from connectors.vendors.mapping import load_mappings
+
+    assert set(load_mappings(ROOT / source)) == {"zendesk", "freshdesk", "jira", "chatwoot"}
