@@ -52,13 +52,17 @@ class AgentRow(Protocol):
     def hired_at(self) -> datetime | None: ...
 
 
+# Unknown (NULL) in a new export keeps what an earlier one said: exports differ in their columns.
 _UPSERT_CUSTOMERS = """
 INSERT INTO raw.customers (customer_id, segment, plan, region, language, signup_at, lifetime_value)
 SELECT customer_id, segment, plan, region, language, signup_at, lifetime_value FROM incoming
 ON CONFLICT (customer_id) DO UPDATE SET
-    segment = EXCLUDED.segment, plan = EXCLUDED.plan, region = EXCLUDED.region,
-    language = EXCLUDED.language, signup_at = EXCLUDED.signup_at,
-    lifetime_value = EXCLUDED.lifetime_value, loaded_at = now()
+    segment = coalesce(EXCLUDED.segment, customers.segment),
+    plan = coalesce(EXCLUDED.plan, customers.plan),
+    region = coalesce(EXCLUDED.region, customers.region),
+    language = coalesce(EXCLUDED.language, customers.language),
+    signup_at = coalesce(EXCLUDED.signup_at, customers.signup_at),
+    lifetime_value = coalesce(EXCLUDED.lifetime_value, customers.lifetime_value), loaded_at = now()
 """
 _UPSERT_AGENTS = """
 INSERT INTO raw.agents (agent_id, name, team, skills, languages, capacity, shift_start, shift_hours,
@@ -66,10 +70,12 @@ INSERT INTO raw.agents (agent_id, name, team, skills, languages, capacity, shift
 SELECT agent_id, name, team, skills::jsonb, languages::text[], capacity, shift_start, shift_hours,
        work_days::smallint[], hired_at FROM incoming
 ON CONFLICT (agent_id) DO UPDATE SET
-    name = EXCLUDED.name, team = EXCLUDED.team, skills = EXCLUDED.skills,
+    name = EXCLUDED.name, team = coalesce(EXCLUDED.team, agents.team), skills = EXCLUDED.skills,
     languages = EXCLUDED.languages, capacity = EXCLUDED.capacity,
-    shift_start = EXCLUDED.shift_start, shift_hours = EXCLUDED.shift_hours,
-    work_days = EXCLUDED.work_days, hired_at = EXCLUDED.hired_at, loaded_at = now()
+    shift_start = coalesce(EXCLUDED.shift_start, agents.shift_start),
+    shift_hours = coalesce(EXCLUDED.shift_hours, agents.shift_hours),
+    work_days = coalesce(EXCLUDED.work_days, agents.work_days),
+    hired_at = coalesce(EXCLUDED.hired_at, agents.hired_at), loaded_at = now()
 """
 
 

@@ -1,11 +1,15 @@
-"""Freshdesk automation-rule webhooks, whose body is the template we document (README, and
-tests/fixtures/webhooks/freshdesk/TEMPLATE.md): one rule per ``event``, values from Freshdesk's
+"""Freshdesk automation-rule webhooks, whose body is the template we document (docs/helpdesks.md,
+and tests/fixtures/webhooks/freshdesk/TEMPLATE.md): one rule per ``event``, values from Freshdesk's
 placeholders (words for status, priority and source; times in the helpdesk's time zone).
 
 Freshdesk signs nothing: the rule sends our shared secret in ``X-Cxa-Token`` (or as the basic-auth
 password, or as ``?token=`` in the URL). Placeholders give no delivery id, so one is made from the
 ticket, the event, the update time and what triggered it; Freshdesk re-sends the same body on retries.
 People are known by email only; their ids are the email, made safe for the contract.
+
+Who did what fired the rule is ``performer`` (``{{event_performer.email}}``: Freshdesk's rule engine
+renders it, its help articles do not list it); where it is empty a reply is the assigned agent's.
+A category is read from the tags (or ``category_field``) of the delivery that resolves a ticket.
 """
 
 import hashlib
@@ -33,11 +37,13 @@ from cxa.events import EventBase, TicketStatus
 
 NAME = "freshdesk"
 UNASSIGNED = "freshdesk:unassigned"
-"""The agent of a reply on a ticket nobody holds (the template names the assigned agent only)."""
+"""The agent of a reply when the body names neither who replied nor an assigned agent."""
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.:-]")
 _TAG = re.compile(r"<[^>]+>")
 _STATUS_CHANGE = re.compile(r"status:\{from:(\d+),to:(\d+)\}")
 _RESOLVED_CODES = {"4", "5"}  # Resolved, Closed (REST API v2 codes)
+_RESOLVED = {TicketStatus.SOLVED, TicketStatus.CLOSED}
+_COMMENTED = {"agent_replied", "customer_replied", "note_added", "public_note_added"}
 
 
 def verify(
@@ -65,7 +71,7 @@ def delivery(headers: Mapping[str, str], payload: Any) -> str:
     ticket = payload.get("ticket") or {}
     comment = payload.get("latest_public_comment", "") + payload.get("latest_private_comment", "")
     parts = [ticket.get("id"), payload.get("event"), ticket.get("updated_at"), payload.get("triggered_event")]
-    if payload.get("event") in {"agent_replied", "customer_replied", "note_added"}:
+    if payload.get("event") in _COMMENTED:
         parts.append(comment)
     return hashlib.sha256("\n".join(map(str, parts)).encode("utf-8")).hexdigest()
 
@@ -97,6 +103,26 @@ def _text(value: str | None) -> str:
     return html.unescape(_TAG.sub(" ", value or "")).strip()
 
 
+def _person(value: Any) -> str | None:
+    """The id of a ``{"name": ..., "email": ...}`` of the template; None when it is empty."""
+    email = str(value.get("email") or "").strip() if isinstance(value, dict) else ""
+    return person_id(email) if email else None
+
+
+def _tags(value: Any) -> list[str]:
+    """``{{ticket.tags}}``: ``"billing, invoice"``, or ``""`` without tags."""
+    items = value if isinstance(value, list) else str(value or "").split(",")
+    return [tag for tag in (str(item).strip() for item in items) if tag]
+
+
+def _category(ticket: Mapping[str, Any], mapping: VendorMapping) -> str | None:
+    """The category field the template carries (``category_field``, a key under ``ticket``), else
+    the category tag."""
+    field = mapping.category_field
+    value = html.unescape(str(ticket.get(field) or "")).strip() if field else ""
+    return value or mapping.category_from_tags(_tags(ticket.get("tags")))
+
+
 def to_events(payload: Any, mapping: VendorMapping, delivery_id: str) -> list[EventBase]:
     kind = payload.get("event")
     ticket = payload.get("ticket") or {}
@@ -105,8 +131,10 @@ def to_events(payload: Any, mapping: VendorMapping, delivery_id: str) -> list[Ev
     made = Made(NAME, delivery_id, entity_id(NAME, ticket["id"]))
     at = _time(ticket.get("updated_at"), mapping)
     requester = (payload.get("requester") or {}).get("email") or ""
-    agent_email = (payload.get("agent") or {}).get("email") or ""
-    agent = person_id(agent_email) if agent_email else None
+    agent = _person(payload.get("agent"))  # the assigned agent
+    customer = person_id(requester) if requester else None
+    performer = _person(payload.get("performer"))
+    doer = performer if performer and performer != customer else agent  # an agent who did it
 
     if kind == "ticket_created":
         if not requester:
@@ -132,25 +160,28 @@ def to_events(payload: Any, mapping: VendorMapping, delivery_id: str) -> list[Ev
     elif kind == "ticket_status_changed":
         status = mapping.status(NAME, ticket.get("status") or "")
         change = _STATUS_CHANGE.search(payload.get("triggered_event") or "")
-        if status == TicketStatus.OPEN and change and change.group(1) in _RESOLVED_CODES:
+        was_resolved = bool(change and change.group(1) in _RESOLVED_CODES)
+        if status == TicketStatus.OPEN and was_resolved:
             made.add(events.TicketReopened, occurred_at=at)
         else:
-            made.add(events.TicketStatusChanged, occurred_at=at, status=status, agent_id=agent)
-    elif kind in {"agent_replied", "note_added"}:
+            made.add(events.TicketStatusChanged, occurred_at=at, status=status, agent_id=doer)
+        # No rule fires on a tag change: the category is the one the ticket is resolved with
+        # (once, not again when a resolved ticket is closed). Freshdesk gives no earlier category.
+        category = _category(ticket, mapping) if status in _RESOLVED and not was_resolved else None
+        if category and doer:
+            made.category(at, doer, category, None)
+    elif kind in {"agent_replied", "note_added", "public_note_added"}:
         made.add(
             events.AgentReplied,
             occurred_at=at,
-            agent_id=agent or UNASSIGNED,
-            is_public=kind == "agent_replied",
+            agent_id=doer or UNASSIGNED,
+            is_public=kind != "note_added",  # a public note is a response, as Freshdesk counts it
         )
-    elif kind == "customer_replied" and requester:
-        made.add(events.CustomerReplied, occurred_at=at, customer_id=person_id(requester))
-    elif kind == "category_changed" and agent and mapping.category_field:
-        category = ticket.get(mapping.category_field) or payload.get(mapping.category_field)
-        if category:
-            made.category(at, agent, str(category), None)
+    elif kind == "customer_replied" and customer:
+        made.add(events.CustomerReplied, occurred_at=at, customer_id=customer)
     # ticket_priority_changed: the contract has no priority change; csat_submitted: Freshdesk's
     # placeholders give no rating (it is read from /api/v2/tickets/{id}/satisfaction_ratings).
+    # Neither is a documented rule any more; an old rule still sending them makes no event.
     return made.events
 
 

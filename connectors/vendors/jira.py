@@ -90,14 +90,34 @@ def _field_text(value: Any) -> str | None:
     return None
 
 
-def _status(mapping: VendorMapping, name: str | None, category: str | None) -> TicketStatus:
+def _known_status(mapping: VendorMapping, name: str | None, category: str | None) -> TicketStatus | None:
+    """A status by its name in the mapping, else by its Jira status category, else None."""
     if name and name.lower() in {k.lower() for k in mapping.statuses}:
         return mapping.status(NAME, name)
-    if category in _CATEGORY_FALLBACK:
-        return _CATEGORY_FALLBACK[category]
-    raise Unmappable(
-        f"status {name!r} is not in the mapping: add it under [jira.statuses] in CXA_INGEST_MAPPING_FILE"
+    return _CATEGORY_FALLBACK.get(category or "")
+
+
+def _status(mapping: VendorMapping, name: str | None, category: str | None) -> TicketStatus:
+    status = _known_status(mapping, name, category)
+    if status is None:
+        raise Unmappable(
+            f"status {name!r} is not in the mapping: add it under [jira.statuses] in CXA_INGEST_MAPPING_FILE"
+        )
+    return status
+
+
+def _previous_status(mapping: VendorMapping, name: str | None, items: list[Any]) -> TicketStatus | None:
+    """The status a change left, only to tell a reopen: None (not a reopen) when it is unknown.
+
+    The changelog gives the previous status's name but not its category; a resolution cleared in
+    the same change says that it was a done one."""
+    cleared = any(
+        (item.get("fieldId") or str(item.get("field", "")).lower()) == "resolution"
+        and item.get("from")
+        and not item.get("to")
+        for item in items
     )
+    return _known_status(mapping, name, "done" if cleared else None)
 
 
 def _actor(payload: Any) -> str | None:
@@ -141,13 +161,14 @@ def to_events(payload: Any, mapping: VendorMapping, delivery_id: str) -> list[Ev
         at = epoch_ms(payload["timestamp"])
         actor = _actor(payload)
         category_now = (fields.get("status") or {}).get("statusCategory", {}).get("key")
-        for item in (payload.get("changelog") or {}).get("items", []):
+        items = (payload.get("changelog") or {}).get("items", [])
+        for item in items:
             field = item.get("fieldId") or str(item.get("field", "")).lower()
             if field == "assignee" and item.get("to"):
                 add(events.TicketAssigned, occurred_at=at, agent_id=entity_id(NAME, item["to"]))
             elif field == "status":
                 status = _status(mapping, item.get("toString"), category_now)
-                before = _status(mapping, item["fromString"], None) if item.get("fromString") else None
+                before = _previous_status(mapping, item.get("fromString"), items)
                 if status == TicketStatus.OPEN and before in _RESOLVED:
                     add(events.TicketReopened, occurred_at=at)
                 else:

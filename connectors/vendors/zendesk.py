@@ -120,15 +120,32 @@ def to_events(payload: Any, mapping: VendorMapping, delivery_id: str) -> list[Ev
                 is_public=comment.get("is_public", True) is not False,
             )
     elif kind == "ticket.tags_changed" and agent:
-        category = mapping.category_from_tags(list(change.get("tags_added") or []))
+        added, removed = _tag_change(change, detail)
+        category = mapping.category_from_tags(added)
         if category:
-            previous = mapping.category_from_tags(list(change.get("tags_removed") or []))
-            made.category(at, agent, category, previous)
+            made.category(at, agent, category, mapping.category_from_tags(removed))
     elif kind == "ticket.custom_field_changed" and agent and mapping.category_field:
         field = change.get("custom_field") or {}
         if mapping.category_field in (str(field.get("id")), field.get("title")) and change.get("current"):
             made.category(at, agent, str(change["current"]), change.get("previous") or None)
     return made.events
+
+
+def _tag_change(change: Any, detail: Any) -> tuple[list[str], list[str]]:
+    """The tags a ``ticket.tags_changed`` added and removed. Zendesk's example of this event could
+    not be read: ``tags_added``/``tags_removed`` (its older event family's names), ``current``/
+    ``previous`` (its other ``*_changed`` events') and, failing both, the ticket's ``detail.tags``
+    (all its tags after the change, as if just added) are accepted."""
+    if "tags_added" in change or "tags_removed" in change:
+        return _strings(change.get("tags_added")), _strings(change.get("tags_removed"))
+    if isinstance(change.get("current"), list):
+        current, previous = _strings(change["current"]), _strings(change.get("previous"))
+        return sorted(set(current) - set(previous)), sorted(set(previous) - set(current))
+    return _strings(detail.get("tags")), []
+
+
+def _strings(values: Any) -> list[str]:
+    return [str(value) for value in values] if isinstance(values, list) else []
 
 
 def _customer(requester: str) -> str | None:

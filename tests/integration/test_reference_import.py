@@ -61,6 +61,14 @@ def test_exported_agents_and_customers_land_in_raw_and_the_router_uses_them(
     assert "announced 2 agents on agents.events" in imported.stdout
     again = cxa(*args, env=env)  # safe to repeat
     assert again.returncode == 0, again.stdout + again.stderr
+    # A slimmer export later (no group, shift or days columns) keeps what the first one said.
+    slim = tmp_path / "slim.csv"
+    slim.write_text(
+        f"id,name,skills,max_tickets,locale\n{german},Lena Weber,billing:0.9,3,de\n", encoding="utf-8"
+    )
+    slimmer = ("reference", "import", "--vendor", "zendesk", "--agents", str(slim), "--map", "agent_id=id")
+    slimmer += ("--map", "capacity=max_tickets", "--map", "languages=locale")
+    assert cxa(*slimmer, env=env).returncode == 0
     with db.connect(database_url) as conn:
         roster = conn.execute(
             "SELECT agent_id, name, team, skills, languages, capacity, shift_start, work_days, hired_at"
@@ -128,7 +136,8 @@ def test_exported_agents_and_customers_land_in_raw_and_the_router_uses_them(
             what="the router's decision for the imported customer's ticket",
         )
         assert decided == f"zendesk:{english}"
-        # Both imports' announcements (skills and capacity per agent) and the two status changes.
+        # Every import's announcements (skills and capacity per agent: 2 + 2 + 1 agents) and the two
+        # status changes.
         wait_for(
             lambda: (
                 one_row(
@@ -136,7 +145,7 @@ def test_exported_agents_and_customers_land_in_raw_and_the_router_uses_them(
                     "SELECT count(*) FROM raw.agent_events WHERE agent_id LIKE %s",
                     f"zendesk:{run}%",
                 )[0]
-                == 2 * 2 * 2 + 2
+                == (2 + 2 + 1) * 2 + 2
             ),
             timeout=60,
             what="the announcements in raw.agent_events",

@@ -1,6 +1,7 @@
 """Freshdesk automation webhooks with the documented template, as rendered for one ticket
 (tests/fixtures/webhooks/freshdesk/TEMPLATE.md and SOURCE.md), to contract events."""
 
+import itertools
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -106,3 +107,80 @@ def test_two_rules_fired_by_one_save_get_different_ids_and_a_resend_the_same() -
 def test_a_long_email_still_makes_a_valid_id() -> None:
     assert len(freshdesk.person_id("a" * 80 + "@example.com")) <= 64
     assert freshdesk.person_id("Mara+Support@Example.com") == "freshdesk:mara_support:example.com"
+
+
+def test_a_reply_or_note_is_credited_to_who_made_it_else_the_assigned_agent() -> None:
+    payload = _payload("note_added.json")  # Ana holds the ticket, Tomas wrote the note
+    (note,) = freshdesk.to_events(payload, MAPPING, "d1")
+    assert note.agent_id == "freshdesk:tomas.berg:example.net"  # type: ignore[attr-defined]
+    payload["performer"] = {"name": "", "email": ""}  # an account that does not render it
+    (note,) = freshdesk.to_events(payload, MAPPING, "d2")
+    assert note.agent_id == "freshdesk:ana.duarte:example.net"  # type: ignore[attr-defined]
+    payload["agent"] = {"name": "", "email": ""}
+    (note,) = freshdesk.to_events(payload, MAPPING, "d3")
+    assert note.agent_id == freshdesk.UNASSIGNED  # type: ignore[attr-defined]
+
+
+def test_a_public_note_is_a_public_reply() -> None:
+    (note,) = _events("public_note_added.json")
+    assert isinstance(note, events.AgentReplied)
+    assert note.is_public
+    assert note.agent_id == "freshdesk:tomas.berg:example.net"
+
+
+def test_the_category_comes_with_the_delivery_that_resolves_the_ticket() -> None:
+    payload = _payload("ticket_resolved.json")
+    payload["ticket"]["tags"] = "billing, category_refund, invoice"
+    resolved, confirmed = freshdesk.to_events(payload, MAPPING, "d1")
+    assert isinstance(resolved, events.TicketStatusChanged)
+    assert isinstance(confirmed, events.TicketCategoryConfirmed)
+    assert (confirmed.category, confirmed.agent_id) == ("refund", "freshdesk:ana.duarte:example.net")
+    closed = {**payload, "triggered_event": "{status:{from:4,to:5}}", "ticket": {**payload["ticket"]}}
+    closed["ticket"]["status"] = "Closed"
+    (_,) = freshdesk.to_events(closed, MAPPING, "d2")  # already resolved: labelled once
+    pending = _payload("ticket_status_changed.json")
+    pending["ticket"]["tags"] = payload["ticket"]["tags"]
+    (_,) = freshdesk.to_events(pending, MAPPING, "d3")  # not resolved: the category may still change
+    payload["ticket"]["category"] = "Duplicate charge"  # "{{ticket.cf_category}}" added to the body
+    configured = MAPPING.model_copy(update={"category_field": "category"})
+    _, field = freshdesk.to_events(payload, configured, "d4")
+    assert field.category == "Duplicate charge"  # type: ignore[attr-defined]
+
+
+def _rule_events(markdown: str, heading: str) -> set[str]:
+    """The `event` column of the first table under ``heading``."""
+    lines = markdown[markdown.index(heading) :].splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("|"))
+    table = list(itertools.takewhile(lambda line: line.startswith("|"), lines[start:]))
+    header = table[0].strip("|").split("|")
+    column = next(i for i, cell in enumerate(header) if "`" in cell and "event" in cell)
+    return {row.strip("|").split("|")[column].strip().strip("`") for row in table[2:]}
+
+
+def _template_body(markdown: str, heading: str) -> dict:
+    text = markdown[markdown.index(heading) :]
+    return json.loads(text[text.index("```json") + 7 : text.index("```", text.index("```json") + 7)])
+
+
+def _leaves(body: dict, prefix: str = "") -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, value in body.items():
+        out.update(_leaves(value, f"{prefix}{key}.") if isinstance(value, dict) else {prefix + key: value})
+    return out
+
+
+def test_every_documented_rule_makes_an_event_and_the_two_documents_agree() -> None:
+    template = (FIXTURES / "TEMPLATE.md").read_text()
+    guide = (Path(__file__).parents[2] / "docs" / "helpdesks.md").read_text()
+    rules = _rule_events(template, "## 4. Automation rules")
+    assert rules == _rule_events(guide, "## Freshdesk")
+    fixtures = {name.name: _payload(name.name) for name in FIXTURES.glob("*.json")}
+    for rule in rules:
+        sent = [name for name, payload in fixtures.items() if payload.get("event") == rule]
+        assert sent, f"no fixture for the rule sending {rule}"
+        assert all(_events(name) for name in sent), f"{rule} makes no event"
+    documented = _leaves(_template_body(guide, "## Freshdesk"))
+    assert documented.items() <= _leaves(_template_body(template, "## 2. JSON body")).items()
+    assert "performer.email" in documented
+    assert "`https://<platform-host>/webhooks/freshdesk`" in template
+    assert "https://cxa.example.com/webhooks/freshdesk" in guide

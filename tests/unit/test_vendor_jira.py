@@ -118,3 +118,34 @@ def test_a_wrong_or_missing_signature_is_refused() -> None:
     jira.verify({}, {"token": "s3cret"}, body, "s3cret", NOW, timedelta(minutes=5))  # a URL token instead
     with pytest.raises(Unauthorized, match="wrong token"):
         jira.verify({}, {"token": "guess"}, body, "s3cret", NOW, timedelta(minutes=5))
+
+
+def test_a_change_out_of_an_unmapped_custom_status_is_not_refused() -> None:
+    payload = json.loads((FIXTURES / "issue_updated_status.json").read_text())
+    payload["changelog"]["items"][0]["fromString"] = "Awaiting parts"  # in no mapping, no category
+    (changed,) = jira.to_events(payload, MAPPING, "d")
+    assert isinstance(changed, events.TicketStatusChanged)
+    assert changed.status == events.TicketStatus.PENDING  # Waiting for customer
+
+
+def test_an_unknown_previous_status_is_a_reopen_only_when_its_resolution_is_cleared() -> None:
+    payload = json.loads((FIXTURES / "issue_updated_resolved.json").read_text())
+    resolution, status = payload["changelog"]["items"]
+    status.update(fromString="Fixed by vendor", toString="Waiting for support")  # a custom done status
+    payload["issue"]["fields"]["status"]["statusCategory"]["key"] = "new"
+    resolution.update(**{"from": None, "fromString": None, "to": None, "toString": None})
+    (changed,) = jira.to_events(payload, MAPPING, "d1")
+    assert isinstance(changed, events.TicketStatusChanged)  # unknown before: not a reopen
+    assert changed.status == events.TicketStatus.OPEN
+    resolution.update(**{"from": "10000", "fromString": "Done"})  # cleared: it was resolved
+    (reopened,) = jira.to_events(payload, MAPPING, "d2")
+    assert isinstance(reopened, events.TicketReopened)
+
+
+def test_only_a_customer_account_tells_a_customers_comment_apart() -> None:
+    """comment_created carries no reporter: an Atlassian (licensed) account counts as an agent."""
+    payload = json.loads((FIXTURES / "comment_created_customer.json").read_text())
+    payload["comment"]["author"]["accountType"] = "atlassian"
+    (reply,) = jira.to_events(payload, MAPPING, "d")
+    assert isinstance(reply, events.AgentReplied)
+    assert reply.agent_id == "jira:qm:customer-0001"

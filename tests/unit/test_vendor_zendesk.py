@@ -125,3 +125,21 @@ def test_signatures_wrong_reordered_reserialized_or_old_are_refused() -> None:
         zendesk.verify({}, {}, body, SECRET, now, MAX_AGE)
     lowered = {key.lower(): value for key, value in good.items()}  # Zendesk sends them lower-case
     zendesk.verify(lowered, {}, body, SECRET, now, MAX_AGE)
+
+
+def test_a_tags_change_in_another_shape_still_gives_the_category() -> None:
+    """SOURCE.md: the key names of ticket.tags_changed are unverified, so the other shapes count too."""
+    payload = json.loads((FIXTURES / "ticket_tags_changed.json").read_text())
+    event = payload["event"]
+    del event["tags_added"], event["tags_removed"]
+    event.update(current=["billing", "category_refund"], previous=["billing", "category_invoice"])
+    (corrected,) = zendesk.to_events(payload, MAPPING, "d1")
+    assert isinstance(corrected, events.TicketCategoryCorrected)
+    assert (corrected.category, corrected.previous_category) == ("refund", "invoice")
+    assert corrected.agent_id == "zendesk:900001"
+    del event["current"], event["previous"]  # no change at all: the ticket's tags after it
+    assert zendesk.to_events(payload, MAPPING, "d2") == []  # no category_ tag among them
+    payload["detail"]["tags"].append("category_billing")
+    (confirmed,) = zendesk.to_events(payload, MAPPING, "d3")
+    assert isinstance(confirmed, events.TicketCategoryConfirmed)
+    assert confirmed.category == "billing"
