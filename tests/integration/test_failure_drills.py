@@ -227,7 +227,7 @@ def _run_drill(stack: DrillStack, tmp_path: Path, seed: int, corpus: list[Hostil
             delivered += _publish_hostile(stack.kafka, thirds[2])
         assert producer.wait(timeout=120) == 0, _tail(producer_log)
         wait_for(
-            lambda: _landed(url, seed) >= TICKETS, timeout=120, what=f"{TICKETS} tickets in raw ({seed=})"
+            lambda: _landed(url, seed) >= TICKETS, timeout=300, what=f"{TICKETS} tickets in raw ({seed=})"
         )
         try:
             wait_for(lambda: _uncategorized(url) == (0, 0), timeout=120, what="every ticket categorized")
