@@ -33,5 +33,5 @@ test: lint airflow  ## Everything CI runs: lint, then the whole suite on a throw
 	$(UV) run --frozen pytest
 
 bench: install  ## Every benchmark (about 20 minutes); results under bench/results/
-	for name in skeleton pipeline backfill routing routing-loop categorizer batch forecast dashboard ingest; do \
+	for name in skeleton pipeline backfill routing routing-loop categorizer batch forecast reforecast dashboard ingest; do \
 		$(UV) run --frozen python -m bench $$name || exit 1; done

@@ -66,6 +66,27 @@ def nightly(
     typer.echo(f"{'total':<11} {total:7.1f}")
 
 
+@app.command("reforecast")
+def reforecast(
+    as_of: str | None = typer.Option(
+        None, help="Revise as of this moment (ISO, with timezone); default now."
+    ),
+) -> None:
+    """Revise the rest of today's hourly forecast per channel from today's arrivals so far.
+
+    Run it every 15 minutes during the day; each run replaces today's rows of
+    marts.intraday_forecast. Needs the nightly job's forecast for today."""
+    from batch.intraday import reforecast_step
+
+    try:
+        summary = reforecast_step(
+            DatabaseSettings().url, BatchSettings(), parse_as_of(as_of) or datetime.now(UTC)
+        )
+    except RuntimeError as exc:
+        raise fail(str(exc)) from exc
+    typer.echo(summary)
+
+
 @app.command("backtest")
 def backtest(
     file: Path = typer.Option(..., "--file", exists=True, dir_okay=False, help="CSV file to read."),

@@ -197,13 +197,7 @@ def staffing_step(database_url: str, settings: BatchSettings, as_of: datetime) -
     """Agents needed per hour for the forecast week, the gap to the roster, and a shift plan."""
     run_at = datetime.now(UTC)
     run_date = as_of.astimezone(UTC).date()
-    targets = Targets(
-        service_level=settings.staffing_service_level,
-        answer_seconds=settings.staffing_answer_seconds,
-        max_occupancy=settings.staffing_max_occupancy,
-        shrinkage=settings.staffing_shrinkage,
-        backlog_hours=settings.staffing_backlog_hours,
-    )
+    targets = staffing_targets(settings)
     aht = settings.aht_seconds()
     db.require_migrated(database_url)
     with db.connect(database_url) as conn:
@@ -284,6 +278,16 @@ def staffing_step(database_url: str, settings: BatchSettings, as_of: datetime) -
         f"{len(periods)} hours planned, peak need {max(need_by_hour)} agents, "
         f"{short} hours short of the roster; "
         f"shift plan {sum(plan.starts)} shifts ({plan.status}, cost {plan.cost:,.0f})"
+    )
+
+
+def staffing_targets(settings: BatchSettings) -> Targets:
+    return Targets(
+        service_level=settings.staffing_service_level,
+        answer_seconds=settings.staffing_answer_seconds,
+        max_occupancy=settings.staffing_max_occupancy,
+        shrinkage=settings.staffing_shrinkage,
+        backlog_hours=settings.staffing_backlog_hours,
     )
 
 

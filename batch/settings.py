@@ -38,6 +38,13 @@ class BatchSettings(BaseSettings):
     forecast_uncertainty_samples: int = Field(default=200, ge=0, validation_alias="CXA_FORECAST_SAMPLES")
     forecast_holidays_country: str = Field(default="US", validation_alias="CXA_FORECAST_HOLIDAYS")
     backtest_folds: int = Field(default=4, ge=1, le=20, validation_alias="CXA_BACKTEST_FOLDS")
+    reforecast_prior_arrivals: float | None = Field(
+        default=None,
+        ge=0,
+        validation_alias="CXA_REFORECAST_PRIOR_ARRIVALS",
+        description="Pseudo-arrivals shrinking the intraday ratio toward 1 (empty: estimated per channel "
+        "from how much its days have swung over the last 8 weeks).",
+    )
     staffing_service_level: float = Field(
         default=0.8, gt=0, lt=1, validation_alias="CXA_STAFFING_SERVICE_LEVEL"
     )
@@ -61,7 +68,7 @@ class BatchSettings(BaseSettings):
     shift_cost_per_hour: float = Field(default=30.0, gt=0, validation_alias="CXA_SHIFT_COST_PER_HOUR")
     solver_seconds: int = Field(default=30, ge=1, validation_alias="CXA_SOLVER_SECONDS")
 
-    @field_validator("dbt_target_dir", mode="before")
+    @field_validator("dbt_target_dir", "reforecast_prior_arrivals", mode="before")
     @classmethod
     def empty_means_default(cls, value: object) -> object:
         return None if value == "" else value

@@ -5,7 +5,7 @@ re-run of the same day replaces that day's rows in one transaction, so the job i
 """
 
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -20,6 +20,10 @@ FORECAST_COLUMNS = (
 BACKTEST_COLUMNS = (
     "run_date", "run_at", "model_version", "queue_type", "queue", "grain", "method", "horizon",
     "folds", "points", "mape", "mase", "coverage", "beats_baseline", "is_chosen", "reason", "fit_seconds",
+)  # fmt: skip
+INTRADAY_COLUMNS = (
+    "run_date", "run_at", "channel", "period_at", "yhat", "yhat_lower", "yhat_upper", "nightly_yhat",
+    "ratio", "arrivals_so_far", "forecast_so_far", "agents_required",
 )  # fmt: skip
 REQUIREMENT_COLUMNS = (
     "run_date", "run_at", "channel", "period_at", "model", "forecast_arrivals", "aht_seconds",
@@ -86,6 +90,29 @@ def scheduled_agents(conn: psycopg.Connection) -> list[int]:
     for hour, agents in rows:
         schedule[hour] = int(agents)
     return schedule
+
+
+def todays_channel_forecast(conn: psycopg.Connection, day_start: datetime) -> pd.DataFrame:
+    """The latest nightly run's hourly forecast per channel for the UTC day from ``day_start``:
+    columns channel, period_at, yhat, yhat_lower, yhat_upper."""
+    rows = conn.execute(
+        "SELECT queue, period_at, yhat, yhat_lower, yhat_upper FROM marts.ticket_volume_forecast"
+        " WHERE run_date = (SELECT max(run_date) FROM marts.ticket_volume_forecast WHERE run_date <= %s)"
+        " AND queue_type = 'channel' AND grain = %s AND period_at >= %s AND period_at < %s"
+        " ORDER BY queue, period_at",
+        (day_start.date(), ForecastGrain.HOUR, day_start, day_start + timedelta(days=1)),
+    ).fetchall()
+    return pd.DataFrame(rows, columns=["channel", "period_at", "yhat", "yhat_lower", "yhat_upper"])
+
+
+def arrivals_since(conn: psycopg.Connection, since: datetime, until: datetime) -> dict[str, float]:
+    """Tickets created per channel in [since, until), straight from raw (the marts are nightly)."""
+    rows = conn.execute(
+        "SELECT payload ->> 'channel', count(*) FROM raw.ticket_events WHERE event_type = 'ticket.created'"
+        " AND occurred_at >= %s AND occurred_at < %s GROUP BY 1",
+        (since, until),
+    ).fetchall()
+    return {str(channel): float(count) for channel, count in rows}
 
 
 def channel_forecast(conn: psycopg.Connection, run_date: date) -> pd.DataFrame:

@@ -15,6 +15,7 @@ from bench import (
     forecast,
     ingest,
     pipeline,
+    reforecast,
     report,
     routing,
     routing_loop,
@@ -59,6 +60,21 @@ def forecast_bench(seeds: int = typer.Option(5, help="Series per history length.
         notes="vs naive: held-out MASE relative to seasonal naive on the same series (below 1 beats it). "
         "auto: the nightly job's choice by rolling-origin backtest inside the history. "
         "See bench/forecast.py for the data and what each column measures.",
+    )
+    typer.echo(path.read_text())
+
+
+@app.command("reforecast")
+def reforecast_bench(seeds: int = typer.Option(4, help="Series (a week of days each).")) -> None:
+    """Intraday reforecast: the rest of the day revised from the arrivals so far, against the nightly
+    forecast, on backfilled call-centre-like arrivals."""
+    path = report.write(
+        "reforecast",
+        "Intraday reforecast against the nightly forecast, rest of the day",
+        reforecast.run(seeds),
+        notes="Errors are means over days (a week per series) of the rest of the day's total and of "
+        "its hourly absolute error; the nightly forecast is the backtest's choice, made at midnight. "
+        "See bench/reforecast.py.",
     )
     typer.echo(path.read_text())
 

@@ -77,10 +77,13 @@ class Warehouse:
     # --- live -------------------------------------------------------------------------------
     def floor(self) -> FloorSnapshot:
         now = self.frame("SELECT now()", (), ["now"])["now"].iloc[0]
+        # The nightly forecast of this hour, revised by today's arrivals when `cxa batch reforecast` ran.
         forecast = self.frame(
-            "SELECT sum(yhat) FROM marts.ticket_volume_forecast WHERE grain = %s"
-            " AND queue_type = 'channel' AND period_at = date_trunc('hour', now())"
-            " AND run_date = (SELECT max(run_date) FROM marts.ticket_volume_forecast)",
+            "SELECT sum(f.yhat * coalesce(i.ratio, 1)) FROM marts.ticket_volume_forecast f"
+            " LEFT JOIN marts.intraday_forecast i ON i.channel = f.queue AND i.period_at = f.period_at"
+            " AND i.run_date = (now() AT TIME ZONE 'UTC')::date"
+            " WHERE f.grain = %s AND f.queue_type = 'channel' AND f.period_at = date_trunc('hour', now())"
+            " AND f.run_date = (SELECT max(run_date) FROM marts.ticket_volume_forecast)",
             (ForecastGrain.HOUR,),
             ["yhat"],
         )
@@ -354,6 +357,28 @@ class Warehouse:
             " WHERE run_date = (SELECT max(run_date) FROM marts.staffing_gap) ORDER BY period_at",
             (),
             ["period_at", "agents_required", "agents_scheduled", "agents_planned", "gap"],
+        )
+
+    def intraday(self) -> pd.DataFrame:
+        """Today's latest revision per channel: how the day runs against the nightly forecast, the
+        tickets from this hour to midnight revised and nightly, and the agents needed this hour."""
+        return self.frame(
+            "SELECT channel, max(run_at), min(ratio), min(arrivals_so_far)::bigint,"
+            " round(min(forecast_so_far))::bigint, round(sum(yhat))::bigint,"
+            " round(sum(nightly_yhat))::bigint, (array_agg(agents_required ORDER BY period_at))[1]"
+            " FROM marts.intraday_forecast"
+            " WHERE run_date = (SELECT max(run_date) FROM marts.intraday_forecast) GROUP BY 1 ORDER BY 1",
+            (),
+            [
+                "channel",
+                "revised_at",
+                "ratio",
+                "arrivals_so_far",
+                "forecast_so_far",
+                "to_midnight_revised",
+                "to_midnight_nightly",
+                "agents_needed_this_hour",
+            ],
         )
 
     def staffing_by_channel(self) -> pd.DataFrame:

@@ -3,7 +3,7 @@
 from typing import Any
 
 import dash
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, callback, dash_table, dcc, html
 
 from dash_app import figures
 from dash_app.access import context, forbidden_layout, is_allowed
@@ -19,6 +19,7 @@ def layout(**_: Any) -> html.Div:
         return forbidden_layout(PATH)
     gap = context().warehouse.staffing_gap()
     short = gap[gap["gap"] > 0] if len(gap) else gap
+    today = context().warehouse.intraday()
     return html.Div(
         [
             html.H2("Staffing: needed vs scheduled"),
@@ -31,6 +32,19 @@ def layout(**_: Any) -> html.Div:
             dcc.Graph(id="staffing-chart", figure=figures.staffing_figure(gap)),
             html.H3(f"Hours short of agents: {len(short)}"),
             table("staffing-table"),
+            html.H3("Rest of today, revised from today's arrivals (cxa batch reforecast)"),
+            html.P(
+                "ratio: arrivals so far against the nightly forecast for the same time; the rest of "
+                "the day is the nightly forecast times it."
+                if len(today)
+                else "no revision today yet: run `cxa batch reforecast` every 15 minutes"
+            ),
+            dash_table.DataTable(  # type: ignore[attr-defined]
+                id="staffing-intraday",
+                data=records(today.round({"ratio": 2})),
+                columns=[{"name": column.replace("_", " "), "id": column} for column in today.columns],
+                style_cell={"fontFamily": "inherit", "fontSize": 13, "padding": "4px"},
+            ),
         ],
         className="page",
     )

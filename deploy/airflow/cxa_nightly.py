@@ -1,7 +1,9 @@
-"""Airflow DAG: the cxa nightly job as three tasks, dbt -> forecasts -> staffing.
+"""Airflow DAGs: the cxa nightly job as three tasks, dbt -> forecasts -> staffing; and the intraday
+reforecast every 15 minutes.
 
-Each task runs the same step as `cxa batch nightly` (`cxa batch nightly --steps <step>`), measured
-at the end of the run's data interval, so a backfilled or re-run date rebuilds that date's rows.
+Each nightly task runs the same step as `cxa batch nightly` (`cxa batch nightly --steps <step>`),
+measured at the end of the run's data interval, so a backfilled or re-run date rebuilds that date's
+rows. The reforecast runs `cxa batch reforecast` as of the end of its 15 minutes.
 The workers need the cxa package installed (the cxa image) and DATABASE_URL in their environment;
 CXA_COMMAND names the executable if it is not `cxa` on the PATH.
 """
@@ -36,3 +38,18 @@ with DAG(
         if previous is not None:
             previous >> task
         previous = task
+
+with DAG(
+    dag_id="cxa_reforecast",
+    description="the rest of today's forecast per channel, revised from today's arrivals so far",
+    schedule="*/15 * * * *",
+    start_date=datetime(2026, 1, 1, tzinfo=UTC),
+    catchup=False,
+    max_active_runs=1,
+    tags=["cxa", "batch"],
+) as reforecast_dag:
+    BashOperator(
+        task_id="reforecast",
+        bash_command=f"{CXA} batch reforecast --as-of '{AS_OF}'",
+        execution_timeout=timedelta(minutes=5),
+    )

@@ -43,6 +43,10 @@ print(json.dumps({
     "downstream": {task.task_id: sorted(task.downstream_task_ids) for task in dag.tasks},
     "commands": {task.task_id: task.bash_command for task in dag.tasks},
     "schedule": str(dag.schedule_interval),
+    "reforecast": {
+        "schedule": str(bag.dags["cxa_reforecast"].schedule_interval),
+        "commands": [task.bash_command for task in bag.dags["cxa_reforecast"].tasks],
+    },
 }))
 """
 
@@ -76,6 +80,10 @@ def test_airflow_loads_the_dag_with_the_nightly_steps_in_order(tmp_path: Path) -
     for step, command in dag["commands"].items():
         assert f"batch nightly --steps {step} --as-of" in command
     assert dag["schedule"] == "30 2 * * *"
+    assert dag["reforecast"] == {
+        "schedule": "*/15 * * * *",
+        "commands": ["cxa batch reforecast --as-of '{{ data_interval_end.isoformat() }}'"],
+    }
 
 
 @needs_airflow

@@ -3,17 +3,22 @@
 import os
 import subprocess
 import sys
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from psycopg_pool import ConnectionPool
 
 from batch.forecast import METHODS
+from batch.nightly import staffing_targets
+from batch.reforecast import day_factor_prior
+from batch.settings import BatchSettings
+from batch.staffing import channel_needs
 from cxa import db
+from cxa.events import Channel, Priority, TicketCreated
 from cxa.marts import ForecastGrain
 from dash_app.warehouse import Warehouse
-from tests.fixtures.history import generate_history
+from tests.fixtures.history import History, generate_history
 from tests.fixtures.raw_loader import load_history
 
 pytestmark = pytest.mark.integration
@@ -45,6 +50,18 @@ def nightly(database_url: str, tmp_path: Path) -> subprocess.CompletedProcess[st
         capture_output=True,
         text=True,
         timeout=600,
+        check=False,
+    )
+
+
+def cxa_batch(database_url: str, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "cxa", "batch", *args],
+        cwd=tmp_path,
+        env={**os.environ, "DATABASE_URL": database_url},
+        capture_output=True,
+        text=True,
+        timeout=120,
         check=False,
     )
 
@@ -173,6 +190,80 @@ def test_nightly_builds_marts_forecasts_and_staffing_and_is_safe_to_rerun(
     assert len(actual) == 70
     unknown_segment = segments[segments["segment"] == "unknown customer"]
     assert unknown_segment["customers"].tolist() == [1]
+
+    # During the next day, the rest of it is revised from the morning's arrivals: chat runs busier
+    # than its forecast, the other channels see no tickets.
+    with db.connect(database_url) as conn:
+        chat = conn.execute(
+            "SELECT period_at, yhat FROM marts.ticket_volume_forecast WHERE queue_type = 'channel'"
+            " AND queue = 'chat' AND grain = 'hour' AND period_at >= %s AND period_at <= %s ORDER BY 1",
+            (datetime(2026, 3, 12, tzinfo=UTC), datetime(2026, 3, 12, 10, tzinfo=UTC)),
+        ).fetchall()
+    expected_so_far = sum(yhat for _, yhat in chat[:10]) + 0.5 * chat[10][1]  # to 10:30
+    busy = round(3 * expected_so_far) + 10
+    chats = [
+        TicketCreated(
+            ticket_id=f"NEXT-{i}",
+            occurred_at=datetime(2026, 3, 12, 9, tzinfo=UTC) + timedelta(seconds=i),
+            customer_id="C-next",
+            channel=Channel.CHAT,
+            priority=Priority.NORMAL,
+            subject="Help",
+            body="My order is late.",
+        )
+        for i in range(busy)
+    ]
+    load_history(database_url, History(ticket_events=chats))
+    revised = cxa_batch(database_url, tmp_path, "reforecast", "--as-of", "2026-03-12T10:30:00+00:00")
+    assert revised.returncode == 0, revised.stdout + revised.stderr
+    assert "rest of 2026-03-12 from 10:30 UTC revised for 5 channels" in revised.stdout
+    with db.connect(database_url) as conn:
+        rest = conn.execute(
+            "SELECT channel, count(*), min(period_at), min(ratio), min(arrivals_so_far),"
+            " min(forecast_so_far), bool_and(abs(yhat - nightly_yhat * ratio) < 1e-9"
+            " AND yhat_lower <= yhat AND yhat <= yhat_upper)"
+            " FROM marts.intraday_forecast WHERE run_date = '2026-03-12' GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+        chat_rest = conn.execute(
+            "SELECT i.yhat, i.agents_required, i.nightly_yhat = f.yhat FROM marts.intraday_forecast i"
+            " JOIN marts.ticket_volume_forecast f ON f.queue_type = 'channel' AND f.queue = i.channel"
+            " AND f.grain = 'hour' AND f.period_at = i.period_at AND f.run_date = '2026-03-12'"
+            " WHERE i.channel = 'chat' ORDER BY i.period_at"
+        ).fetchall()
+    assert [row[:3] for row in rest] == [
+        (channel, 14, datetime(2026, 3, 12, 10, tzinfo=UTC)) for channel in sorted(c.value for c in Channel)
+    ]
+    by_channel = {row[0]: row for row in rest}
+    _, _, _, ratio, arrivals, so_far, _ = by_channel["chat"]
+    assert (arrivals, so_far) == (busy, pytest.approx(expected_so_far))
+    with db.connect(database_url) as conn:
+        daily = conn.execute(
+            "SELECT sum(tickets_created) FROM marts.ticket_volume_hourly WHERE channel = 'chat'"
+            " AND hour_at >= '2026-01-15' AND hour_at < '2026-03-12' GROUP BY date_trunc('day', hour_at)"
+            " ORDER BY date_trunc('day', hour_at)"
+        ).fetchall()
+    prior = day_factor_prior([float(total) for (total,) in daily])  # from how much chat's days swing
+    assert ratio == pytest.approx((busy + prior) / (expected_so_far + prior))
+    assert ratio > 1
+    assert all(row[3] < 1 and row[4] == 0 for channel, row in by_channel.items() if channel != "chat")
+    assert all(row[6] for row in rest)
+    # Hourly rates (the current hour's in full), and the agents the nightly staffing models need for them.
+    assert all(same for *_, same in chat_rest)
+    settings = BatchSettings(_env_file=None)  # type: ignore[call-arg]
+    needs = channel_needs(
+        "chat", [r[0] for r in chat_rest], settings.aht_chat_seconds, staffing_targets(settings)
+    )
+    assert [r[1] for r in chat_rest] == [need.agents_scheduled for need in needs]
+    assert max(r[1] for r in chat_rest) >= 1
+    # The staffing page reads what the reforecast wrote.
+    with ConnectionPool(database_url, min_size=1, max_size=1, open=True) as pool:
+        today = Warehouse(pool).intraday()
+    assert today["channel"].tolist() == sorted(c.value for c in Channel)
+    chat_today = today.set_index("channel").loc["chat"]
+    assert chat_today["ratio"] == pytest.approx(ratio)
+    assert chat_today["arrivals_so_far"] == busy
+    assert chat_today["agents_needed_this_hour"] == chat_rest[0][1]
+    assert chat_today["to_midnight_revised"] == round(sum(r[0] for r in chat_rest))
 
     before = counts(database_url)
     again = nightly(database_url, tmp_path)
