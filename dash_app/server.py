@@ -1,6 +1,7 @@
 """The dashboard's app factory: Flask login and the guard on every route, then the Dash pages."""
 
 import logging
+import re
 import secrets
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 
 PUBLIC_PATHS = ("/login", "/_favicon.ico", "/favicon.ico")
 PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/")
+SAFE_TARGET = re.compile(r"/[\w\-/]*")
 
 LOGIN_PAGE = """<!doctype html>
 <html><head><meta charset="utf-8"><title>cxa · sign in</title>
@@ -171,6 +173,9 @@ def login() -> Response | str:
     error = ""
     if flask.request.method == "POST":
         form = flask.request.form
+        if session_user() is not None:
+            # Already signed in: a form sent twice (a double click, the back button) goes on.
+            return flask.redirect(_safe_target(form.get("next", "")))
         expected = flask.session.get("csrf")
         if not expected or not secrets.compare_digest(str(expected), form.get("csrf", "")):
             error = "The form expired; please try again."
@@ -185,10 +190,7 @@ def login() -> Response | str:
                     role=result.user.role.value,
                     login_at=datetime.now(UTC).isoformat(),
                 )
-                target = form.get("next", "")
-                if not target.startswith("/") or target.startswith("//"):
-                    target = "/"
-                return flask.redirect(target)
+                return flask.redirect(_safe_target(form.get("next", "")))
             if result.outcome is LoginOutcome.LOCKED:
                 error = "Too many failed sign-ins: try again later."
             else:
@@ -197,6 +199,12 @@ def login() -> Response | str:
     return flask.render_template_string(
         LOGIN_PAGE, error=error, csrf=flask.session["csrf"], next=flask.request.values.get("next", "/")
     )
+
+
+def _safe_target(target: str) -> str:
+    """Where a sign-in goes next: a plain path on this site, never another host (browsers read
+    `/\\host` and `/<tab>/host` as `//host`, so only letters, digits, `_`, `-` and `/` pass)."""
+    return target if SAFE_TARGET.fullmatch(target) and not target.startswith("//") else "/"
 
 
 def logout() -> Response:

@@ -70,11 +70,13 @@ def dashboard(database_url: str) -> Dashboard:
     return Dashboard(create_app(settings, database_url), database_url)
 
 
-def login(dash_duo, username: str, password: str = PASSWORD) -> None:
+def login(dash_duo, username: str, password: str = PASSWORD, *, refused: bool = False) -> None:
     dash_duo.driver.get(dash_duo.server.url + "/login")
     dash_duo.wait_for_element("#username", timeout=30).send_keys(username)
     dash_duo.find_element("#password").send_keys(password)
     dash_duo.find_element("#login-submit").click()
+    # Wait for the answer: a navigation issued while the post is in flight races it.
+    dash_duo.wait_for_element("#login-error" if refused else "#nav-logout", timeout=30)
 
 
 def screenshot(dash_duo, name: str) -> None:

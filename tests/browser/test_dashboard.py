@@ -40,7 +40,7 @@ def audit_actions(database_url: str) -> list[tuple[str, str]]:
 
 def test_wrong_password_is_refused_and_admin_sees_every_page(dash_duo, dashboard):
     dash_duo.start_server(dashboard.app, navigate=False)
-    login(dash_duo, "admin", "wrong password!")
+    login(dash_duo, "admin", "wrong password!", refused=True)
     assert "Wrong username or password" in dash_duo.wait_for_element("#login-error").text
     dash_duo.driver.get(dash_duo.server.url + "/volume")
     assert "/login" in dash_duo.driver.current_url  # nothing is visible without signing in

@@ -110,8 +110,25 @@ def test_an_expired_session_or_a_disabled_user_is_signed_out(server: flask.Flask
 
 
 def test_a_sign_in_never_redirects_off_the_site(server: flask.Flask) -> None:
-    for target in ("//evil.example/", "https://evil.example/", "javascript:alert(1)"):
-        assert _sign_in(server.test_client(), "admin", target) == "/"
+    hostile = ("//evil.example/", "https://evil.example/", "javascript:alert(1)", "/\\evil.example/",
+               "/\t/evil.example/", "/%2F/evil.example/", " //evil.example/")  # fmt: skip
+    for target in hostile:
+        assert _sign_in(server.test_client(), "admin", target) == "/", target
+    assert _sign_in(server.test_client(), "admin", "/forecast") == "/forecast"
+
+
+def test_a_sign_in_form_sent_twice_goes_on_instead_of_expiring(server: flask.Flask) -> None:
+    # A double click, or the back button: the second post carries the first one's session, whose
+    # form token the sign-in replaced.
+    client = server.test_client()
+    client.get("/login")
+    with client.session_transaction() as session:
+        csrf = session["csrf"]
+    form = {"username": "analyst", "password": PASSWORD, "csrf": csrf, "next": "/forecast"}
+    assert client.post("/login", data=form).headers["Location"] == "/forecast"
+    again = client.post("/login", data=form)
+    assert (again.status_code, again.headers["Location"]) == (302, "/forecast")
+    assert client.get("/forecast").status_code == 200
 
 
 def test_a_missing_mart_is_an_error_naming_the_fix_and_an_empty_one_reads_empty(database_url: str) -> None:
