@@ -336,6 +336,13 @@ def staffing_figure(gap: pd.DataFrame) -> go.Figure:
         name="needed",
         line={"color": BAD, "shape": "hv"},
     )
+    if "revised_at" in gap and gap["revised_at"].notna().any():
+        figure.add_scatter(
+            x=list(gap["period_at"]),
+            y=list(gap["agents_required_nightly"]),
+            name="needed, nightly forecast",
+            line={"color": BAD, "shape": "hv", "dash": "dot", "width": 1},
+        )
     figure.add_scatter(
         x=list(gap["period_at"]),
         y=list(gap["agents_scheduled"]),

@@ -352,11 +352,13 @@ class Warehouse:
         )
 
     def staffing_gap(self) -> pd.DataFrame:
+        """The latest nightly gap per hour, today's remaining hours revised by the reforecast."""
+        columns = [
+            "period_at", "agents_required", "agents_scheduled", "agents_planned", "gap",
+            "agents_required_nightly", "revised_at",
+        ]  # fmt: skip
         return self.frame(
-            "SELECT period_at, agents_required, agents_scheduled, agents_planned, gap FROM marts.staffing_gap"
-            " WHERE run_date = (SELECT max(run_date) FROM marts.staffing_gap) ORDER BY period_at",
-            (),
-            ["period_at", "agents_required", "agents_scheduled", "agents_planned", "gap"],
+            f"SELECT {', '.join(columns)} FROM marts.staffing_gap_revised ORDER BY period_at", (), columns
         )
 
     def intraday(self) -> pd.DataFrame:

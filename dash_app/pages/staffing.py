@@ -29,6 +29,12 @@ def layout(**_: Any) -> html.Div:
                     dcc.Download(id="staffing-download"),
                 ]
             ),
+            html.P(
+                "needed: the nightly forecast's agents, revised for the hours left today from today's "
+                "arrivals (dotted: the nightly's)"
+                if len(gap) and gap["revised_at"].notna().any()
+                else "needed: the nightly forecast's agents"
+            ),
             dcc.Graph(id="staffing-chart", figure=figures.staffing_figure(gap)),
             html.H3(f"Hours short of agents: {len(short)}"),
             table("staffing-table"),

@@ -90,8 +90,8 @@ def test_the_nightly_jobs_tables_take_only_the_grains_the_job_and_the_dashboard_
 def test_the_nightly_job_names_the_fix_for_a_database_not_migrated(database_url: str) -> None:
     from alembic import command
 
-    command.downgrade(db.alembic_config(database_url), "0010")
-    with pytest.raises(RuntimeError, match=r"at migration 0010, this version needs 0011: run `cxa migrate`"):
+    command.downgrade(db.alembic_config(database_url), "0011")
+    with pytest.raises(RuntimeError, match=r"at migration 0011, this version needs 0012: run `cxa migrate`"):
         db.require_migrated(database_url)
     db.migrate(database_url)
     db.require_migrated(database_url)

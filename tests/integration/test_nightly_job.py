@@ -6,6 +6,7 @@ import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from psycopg_pool import ConnectionPool
 
@@ -264,6 +265,31 @@ def test_nightly_builds_marts_forecasts_and_staffing_and_is_safe_to_rerun(
     assert chat_today["arrivals_so_far"] == busy
     assert chat_today["agents_needed_this_hour"] == chat_rest[0][1]
     assert chat_today["to_midnight_revised"] == round(sum(r[0] for r in chat_rest))
+    # The staffing gap takes the revised agents for the hours left today, the nightly's elsewhere.
+    with db.connect(database_url) as conn:
+        revised_need = dict(
+            conn.execute(
+                "SELECT period_at, sum(agents_required) FROM marts.intraday_forecast GROUP BY 1"
+            ).fetchall()
+        )
+        nightly_gap = {
+            row[0]: row[1:]
+            for row in conn.execute(
+                "SELECT period_at, agents_required, agents_scheduled FROM marts.staffing_gap"
+                " WHERE run_date = '2026-03-12'"
+            ).fetchall()
+        }
+    with ConnectionPool(database_url, min_size=1, max_size=1, open=True) as pool:
+        gap = Warehouse(pool).staffing_gap()
+    assert len(gap) == len(nightly_gap)
+    assert set(revised_need) < set(nightly_gap)
+    for row in gap.itertuples():
+        required, scheduled = nightly_gap[row.period_at]
+        assert (row.agents_required_nightly, row.agents_scheduled) == (required, scheduled)
+        assert row.agents_required == revised_need.get(row.period_at, required), row.period_at
+        assert row.gap == row.agents_required - scheduled
+        assert pd.isna(row.revised_at) == (row.period_at not in revised_need)
+    assert any(revised_need[hour] != nightly_gap[hour][0] for hour in revised_need)  # chat's busy day
 
     before = counts(database_url)
     again = nightly(database_url, tmp_path)
