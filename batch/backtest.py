@@ -46,7 +46,10 @@ class BacktestReport:
     failed: dict[str, str] = field(default_factory=dict)
 
     def score(self, method: str) -> MethodScore:
-        return next(score for score in self.scores if score.method == method)
+        found = next((score for score in self.scores if score.method == method), None)
+        if found is None:
+            raise ValueError(f"{method} has no backtest score: {self.failed.get(method, 'not a candidate')}")
+        return found
 
     @property
     def best(self) -> MethodScore:
@@ -69,7 +72,15 @@ class BacktestReport:
         )
 
     def as_dict(self) -> dict[str, Any]:
+        """The report as JSON-ready values (NaN, which JSON lacks, as None)."""
         document = asdict(self)
+        document["scores"] = [
+            {
+                key: None if isinstance(value, float) and np.isnan(value) else value
+                for key, value in score.items()
+            }
+            for score in document["scores"]
+        ]
         document["chosen"] = self.best.method
         document["reason"] = self.reason
         return document

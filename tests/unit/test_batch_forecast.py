@@ -58,6 +58,18 @@ def test_backtest_of_a_pure_weekly_pattern_scores_the_baseline_perfectly() -> No
     score = report.score(BASELINE)
     assert (score.mase, score.mape, score.coverage) == (0.0, 0.0, 1.0)
     assert (report.folds, score.points) == (3, 21)
+    with pytest.raises(ValueError, match="prophet has no backtest score: not a candidate"):
+        report.score("prophet")
+
+
+def test_a_backtest_of_a_silent_queue_is_valid_json() -> None:
+    # Every actual zero: MAPE is undefined, which JSON cannot spell as NaN.
+    silent = weekly_series(6) * 0
+    report = rolling_origin(silent, 7, ForecastConfig(freq="D"), folds=2, methods=(BASELINE,))
+    assert np.isnan(report.score(BASELINE).mape)
+    document = json.loads(json.dumps(report.as_dict(), allow_nan=False))
+    assert document["scores"][0]["mape"] is None
+    assert document["scores"][0]["mase"] == 0.0
 
 
 def test_prophet_and_ensemble_forecast_a_noisy_weekly_series() -> None:
