@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 
 from batch import store
-from batch.nightly import staffing_targets
+from batch.nightly import queue_histories, staffing_targets
 from batch.reforecast import day_factor_prior, revise
 from batch.settings import BatchSettings
 from batch.staffing import channel_needs
@@ -34,7 +34,7 @@ def reforecast_step(database_url: str, settings: BatchSettings, as_of: datetime)
                 f"no nightly hourly channel forecast for {day_start:%Y-%m-%d}: run `cxa batch nightly` first"
             )
         arrivals = store.arrivals_since(conn, day_start, moment)
-        history = store.hourly_volume(conn, "channel", day_start - timedelta(weeks=8), day_start)
+        history = queue_histories(conn, "channel", day_start - timedelta(weeks=8), day_start)
         hours = pd.date_range(day_start, periods=24, freq="h")
         rows: list[tuple[object, ...]] = []
         ratios: dict[str, float] = {}
@@ -45,9 +45,8 @@ def reforecast_step(database_url: str, settings: BatchSettings, as_of: datetime)
             day = whole_day.iloc[int(elapsed) :]  # the current hour and the rest
             prior = settings.reforecast_prior_arrivals
             if prior is None:
-                past = history[history["queue"] == name]
-                daily = past.set_index(pd.DatetimeIndex(past["hour_at"]))["tickets"].resample("D").sum()
-                prior = day_factor_prior(daily.tolist())
+                past = history.get(name)
+                prior = day_factor_prior([] if past is None else past.resample("D").sum().tolist())
             revision = revise(
                 whole_day["yhat"].to_numpy(dtype=float), arrivals.get(name, 0.0), elapsed, prior
             )

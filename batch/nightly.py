@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
+import psycopg
 
 from batch import store, transform
 from batch.backtest import BASELINE, BacktestReport, rolling_origin
@@ -92,6 +93,20 @@ def forecast_series(
     return Chosen(chosen, reason, forecast(series, horizon, config, chosen), report)
 
 
+def queue_histories(
+    conn: psycopg.Connection, queue_type: str, since: datetime, end: datetime
+) -> dict[str, pd.Series]:
+    """Each queue's hourly tickets created from ``since`` to ``end`` (exclusive), gap-free, from
+    the day of the queue's first ticket (no leading zeros for a queue that began later)."""
+    histories: dict[str, pd.Series] = {}
+    for queue, rows in store.hourly_volume(conn, queue_type, since, end).groupby("queue"):
+        counts = pd.Series(rows["tickets"].to_numpy(), index=pd.DatetimeIndex(rows["hour_at"]))
+        first_day = max(pd.Timestamp(since), counts.index.min().floor("D"))
+        last_hour = pd.Timestamp(end) - pd.Timedelta(hours=1)
+        histories[str(queue)] = regular_series(counts, "h", start=first_day, end=last_hour)
+    return histories
+
+
 def forecast_step(database_url: str, settings: BatchSettings, as_of: datetime) -> str:
     """Forecasts per queue at hourly and daily grain, each with the method its backtest chose."""
     run_at = datetime.now(UTC)
@@ -113,14 +128,7 @@ def forecast_step(database_url: str, settings: BatchSettings, as_of: datetime) -
         skipped: list[str] = []
         chosen: Counter[str] = Counter()
         for queue_type in QUEUE_TYPES:
-            volume = store.hourly_volume(conn, queue_type, since, end)
-            for queue, rows in volume.groupby("queue"):
-                counts = pd.Series(rows["tickets"].to_numpy(), index=pd.DatetimeIndex(rows["hour_at"]))
-                # The queue's history starts on the day of its first ticket (no leading zeros).
-                first_day = max(pd.Timestamp(since), counts.index.min().floor("D"))
-                hourly = regular_series(
-                    counts, "h", start=first_day, end=pd.Timestamp(end) - pd.Timedelta(hours=1)
-                )
+            for queue, hourly in queue_histories(conn, queue_type, since, end).items():
                 daily = hourly[hourly.index < pd.Timestamp(day_end)].resample("D").sum()
                 recent = hourly[hourly.index >= pd.Timestamp(end) - pd.Timedelta(days=HOURLY_HISTORY_DAYS)]
                 if len(daily) < MIN_HISTORY_DAYS:

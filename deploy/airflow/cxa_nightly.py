@@ -17,16 +17,20 @@ from airflow.operators.bash import BashOperator
 CXA = os.environ.get("CXA_COMMAND", "cxa")
 STEPS = ("dbt", "forecasts", "staffing")
 AS_OF = "{{ data_interval_end.isoformat() }}"
+# Both DAGs: no catch-up of missed runs, one run at a time.
+COMMON = {
+    "start_date": datetime(2026, 1, 1, tzinfo=UTC),
+    "catchup": False,
+    "max_active_runs": 1,
+    "tags": ["cxa", "batch"],
+}
 
 with DAG(
     dag_id="cxa_nightly",
     description="dbt build, then forecasts with backtests, then staffing recommendations",
     schedule="30 2 * * *",
-    start_date=datetime(2026, 1, 1, tzinfo=UTC),
-    catchup=False,
-    max_active_runs=1,
     default_args={"retries": 1, "retry_delay": timedelta(minutes=5)},
-    tags=["cxa", "batch"],
+    **COMMON,
 ) as dag:
     previous = None
     for step in STEPS:
@@ -43,10 +47,7 @@ with DAG(
     dag_id="cxa_reforecast",
     description="the rest of today's forecast per channel, revised from today's arrivals so far",
     schedule="*/15 * * * *",
-    start_date=datetime(2026, 1, 1, tzinfo=UTC),
-    catchup=False,
-    max_active_runs=1,
-    tags=["cxa", "batch"],
+    **COMMON,
 ) as reforecast_dag:
     BashOperator(
         task_id="reforecast",
