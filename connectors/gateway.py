@@ -20,7 +20,7 @@ from limits import RateLimitItem
 from limits import parse as parse_limit
 from pydantic import ValidationError
 
-from connectors.publishing import Publishing, Record, record_of, topic_of
+from connectors.publishing import NotConnected, Publishing, Record, record_of, topic_of
 from connectors.settings import GatewaySettings
 from connectors.vendors.auth import Unauthorized, token
 from connectors.vendors.mapping import Unmappable, VendorMapping
@@ -118,6 +118,8 @@ def create_app(
     async def publish(records: list[Record]) -> None:
         try:
             await publisher.publish(records)
+        except NotConnected as exc:
+            raise Refused(503, "Kafka is not reachable yet; retry later") from exc
         except Exception as exc:
             log.warning("Kafka did not acknowledge %d records: %s", len(records), exc)
             raise Refused(503, "Kafka did not acknowledge the events in time; retry later") from exc

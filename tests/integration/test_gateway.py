@@ -2,8 +2,13 @@
 
 import json
 import os
+import select
+import signal
+import socket
+import socketserver
 import subprocess
 import sys
+import threading
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -212,3 +217,89 @@ def test_webhooks_land_in_raw_once_and_reach_the_wall_board(stack, database_url:
         "ticket.status_changed",
         "ticket.csat_submitted",
     ]
+
+
+class Forwarder(socketserver.ThreadingTCPServer):
+    """A TCP port that forwards to the broker once it is started: Kafka coming up late."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, port: int, target: tuple[str, int]) -> None:
+        self.target = target
+        super().__init__(("127.0.0.1", port), Pipe)
+
+
+class Pipe(socketserver.BaseRequestHandler):
+    def handle(self) -> None:
+        assert isinstance(self.server, Forwarder)
+        with socket.create_connection(self.server.target) as upstream:
+            sockets = [self.request, upstream]
+            while True:
+                readable, _, _ = select.select(sockets, [], [], 30)
+                if not readable:
+                    return
+                for source in readable:
+                    data = source.recv(65536)
+                    if not data:
+                        return
+                    (upstream if source is self.request else self.request).sendall(data)
+
+
+def test_the_gateway_waits_for_a_kafka_that_starts_late(stack, tmp_path: Path) -> None:
+    host, broker_port = stack.bootstrap_servers.split(",")[0].rsplit(":", 1)
+    late, port = free_port(), free_port()
+    env = {
+        **os.environ,
+        "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{late}",
+        "CXA_INGEST_EVENTS_TOKEN": "events-token",
+    }
+    with (tmp_path / "gateway.log").open("wb") as log:
+        gateway = subprocess.Popen(
+            [sys.executable, "-m", "cxa", "ingest", "serve", "--port", str(port)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    forwarder: Forwarder | None = None
+    try:
+        client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
+
+        def serving() -> bool:
+            try:
+                return client.get("/healthz").status_code == 200
+            except httpx.TransportError:
+                return False
+
+        wait_for(serving, timeout=60, what="the gateway to serve without Kafka")
+        assert client.get("/readyz").status_code == 503
+        event = {
+            "event_type": "agent.status_changed",
+            "agent_id": f"A-late-{uuid.uuid4().hex[:6]}",
+            "occurred_at": "2026-12-01T10:00:00Z",
+            "status": "online",
+        }
+        auth = {"Authorization": "Bearer events-token"}
+        refused = client.post("/events", json=event, headers=auth)
+        assert refused.status_code == 503
+        assert refused.headers["Retry-After"] == "1"
+        assert "not reachable" in refused.json()["error"]
+
+        forwarder = Forwarder(late, (host, int(broker_port)))
+        threading.Thread(target=forwarder.serve_forever, daemon=True).start()
+        wait_for(
+            lambda: client.get("/readyz").status_code == 200, timeout=90, what="the gateway to reach Kafka"
+        )
+        assert client.post("/events", json=event, headers=auth).json() == {"accepted": 1}
+        assert gateway.poll() is None
+    finally:
+        gateway.terminate()
+        # uvicorn shuts down cleanly, then re-raises the SIGTERM it caught.
+        assert gateway.wait(timeout=30) in (0, -signal.SIGTERM), (tmp_path / "gateway.log").read_text()
+        if forwarder is not None:
+            forwarder.shutdown()
+            forwarder.server_close()
+    log_text = (tmp_path / "gateway.log").read_text()
+    assert "is not reachable" in log_text
+    assert "connected to Kafka" in log_text
+    assert "Application shutdown complete" in log_text
