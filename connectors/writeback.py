@@ -89,6 +89,18 @@ class Writeback:
             )
             self.tally.skipped += 1
             return
+        if self.vendor.numbered_users and not user.isdigit():
+            # Freshdesk's webhooks name agents by email: its API wants the agent's number.
+            log.warning(
+                "%s assigns by numeric user id, and agent %s (ticket %s) has none: add "
+                "'%s,<user id>' to CXA_WRITEBACK_AGENTS_FILE",
+                self.vendor.name,
+                decision.agent_id,
+                decision.ticket_id,
+                decision.agent_id,
+            )
+            self.tally.skipped += 1
+            return
         call = self.vendor.assign(ticket, user)
         if self.client is None:
             log.info("dry run: %s %s %s", call.method, call.path, call.body)

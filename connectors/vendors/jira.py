@@ -218,5 +218,13 @@ def credentials(user: str, token: str) -> dict[str, str]:
 
 
 VENDOR = Vendor(
-    NAME, "jira_secret", verify, delivery, to_events, assign, credentials, partial(entity_id, NAME)
+    NAME,
+    "jira_secret",
+    verify,
+    delivery,
+    to_events,
+    assign,
+    credentials,
+    partial(entity_id, NAME),
+    numbered_users=False,
 )

@@ -49,3 +49,5 @@ class Vendor:
     person: Callable[[str], str]
     """A user's or contact's id as the vendor's exports give it: the contract's agent or customer id
     (the one its webhooks map to)."""
+    numbered_users: bool = True
+    """Whether the assignment call takes a numeric user id (all but Jira's account ids)."""

@@ -154,6 +154,20 @@ def test_only_this_helpdesks_tickets_and_the_latest_decision_per_ticket(tmp_path
     assert (writeback.tally.applied, writeback.tally.skipped) == (1, 1)
 
 
+def test_an_agent_known_only_by_email_is_skipped_until_the_agents_file_numbers_it(tmp_path, caplog) -> None:
+    # Freshdesk's webhooks name agents by email; its API assigns by the agent's number.
+    agent = "freshdesk:jane:example.com"
+    writeback, calls, _ = _writeback("freshdesk", [200], tmp_path)
+    writeback.handle([serialize(_decision("freshdesk:4711", agent))])
+    assert calls == []
+    assert writeback.tally.skipped == 1
+    assert f"add '{agent},<user id>' to CXA_WRITEBACK_AGENTS_FILE" in caplog.text
+
+    writeback, calls, _ = _writeback("freshdesk", [200], tmp_path, agents=f"{agent},61000000007\n")
+    writeback.handle([serialize(_decision("freshdesk:4711", agent))])
+    assert [json.loads(c.content) for c in calls] == [{"responder_id": 61000000007}]
+
+
 def test_a_dry_run_calls_nothing(tmp_path) -> None:
     settings = WritebackSettings(_env_file=None)  # type: ignore[call-arg]
     writeback = Writeback(VENDORS["chatwoot"], settings, None, now=lambda: T0)
