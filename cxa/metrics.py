@@ -31,7 +31,7 @@ Definitions
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from itertools import chain
+from itertools import chain, pairwise
 from typing import Any
 
 from cxa.events import (
@@ -226,7 +226,7 @@ def ticket_metrics(events: Sequence[Any], as_of: datetime) -> TicketMetrics:
     reply_due_business = due_at(policy.first_reply_minutes, running, business_hours=True)
     resolution_due = due_at(policy.resolution_minutes, running)
     resolution_due_business = due_at(policy.resolution_minutes, running, business_hours=True)
-    assignments = sum(isinstance(e, TicketAssigned) for e in events)
+    assignees = [e.agent_id for e in events if isinstance(e, TicketAssigned)]
     ratings = [e.rating for e in events if isinstance(e, CsatSubmitted)]
     categories = [
         e.category for e in events if isinstance(e, TicketCategoryConfirmed | TicketCategoryCorrected)
@@ -248,10 +248,20 @@ def ticket_metrics(events: Sequence[Any], as_of: datetime) -> TicketMetrics:
         is_resolution_breached=is_breached(resolution_due, first_resolved_at, as_of),
         is_resolution_business_breached=is_breached(resolution_due_business, first_resolved_at, as_of),
         reopen_count=sum(isinstance(e, TicketReopened) for e in events),
-        transfer_count=max(assignments - 1, 0),
+        transfer_count=transfers(assignees),
         csat_rating=ratings[-1] if ratings else None,
         category=categories[-1] if categories else None,
     )
+
+
+def transfers(assignees: Sequence[str]) -> int:
+    """Assignments that move a ticket to another agent: a helpdesk re-sending the assignment it
+    already reported (an auto-assignment, a retried sync) moves nothing.
+
+    >>> transfers(["A1", "A1", "A2", "A1"])
+    2
+    """
+    return sum(previous != agent for previous, agent in pairwise(assignees))
 
 
 def customer_effort(events: Sequence[Any]) -> int:

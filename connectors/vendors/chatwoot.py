@@ -89,6 +89,19 @@ def _changes(payload: Any) -> dict[str, dict[str, Any]]:
     return changes
 
 
+OPENING = timedelta(seconds=60)
+"""A contact's messages this soon after the conversation began, before any agent replied, are its
+opening request (the created ticket's body), not a reply: Chatwoot sends the first message both in
+conversation_created and as its own message_created."""
+
+
+def _opening(conversation: Mapping[str, Any], moment: datetime) -> bool:
+    began = conversation.get("created_at")
+    if began is None or conversation.get("first_reply_created_at"):
+        return False
+    return moment - _at(began) <= OPENING
+
+
 def to_events(payload: Any, mapping: VendorMapping, delivery_id: str) -> list[EventBase]:
     kind = payload.get("event")
     if kind not in {
@@ -159,7 +172,9 @@ def to_events(payload: Any, mapping: VendorMapping, delivery_id: str) -> list[Ev
         sender = payload.get("sender") or {}
         moment = _at(payload["created_at"]) if payload.get("created_at") else at
         if payload.get("message_type") == "incoming" and sender.get("id") is not None:
-            made.add(events.CustomerReplied, occurred_at=moment, customer_id=entity_id(NAME, sender["id"]))
+            if not _opening(conversation, moment):
+                customer = entity_id(NAME, sender["id"])
+                made.add(events.CustomerReplied, occurred_at=moment, customer_id=customer)
         elif payload.get("message_type") == "outgoing" and sender.get("type") == "user":
             made.add(
                 events.AgentReplied,

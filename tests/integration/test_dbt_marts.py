@@ -71,9 +71,11 @@ def edge_cases(customer_id: str) -> list[Any]:
         # Friday afternoon, low priority: the business clock waits for Monday.
         created("EDGE-WEEKEND", friday + 16.75 * hour, Priority.LOW),
         AgentReplied(ticket_id="EDGE-WEEKEND", occurred_at=friday + 20 * hour, agent_id="A0001"),
-        # Solved, closed, reopened, solved again; transferred; rated twice.
+        # Solved, closed, reopened, solved again; transferred once (its assignment re-sent is
+        # none); rated twice.
         created("EDGE-REOPEN", MONDAY + 9 * hour, Priority.HIGH),
         TicketAssigned(ticket_id="EDGE-REOPEN", occurred_at=MONDAY + 9.1 * hour, agent_id="A0000"),
+        TicketAssigned(ticket_id="EDGE-REOPEN", occurred_at=MONDAY + 9.15 * hour, agent_id="A0000"),
         TicketAssigned(ticket_id="EDGE-REOPEN", occurred_at=MONDAY + 9.2 * hour, agent_id="A0001"),
         AgentReplied(
             ticket_id="EDGE-REOPEN", occurred_at=MONDAY + 9.5 * hour, agent_id="A0001", is_public=False
@@ -164,6 +166,7 @@ def test_dbt_marts_agree_with_the_python_metric_definitions(database_url: str, t
     assert rows["EDGE-HOLD"]["first_reply_due_at"] is None
     assert rows["EDGE-SILENT"]["is_first_reply_breached"]
     assert (rows["EDGE-REOPEN"]["reopen_count"], rows["EDGE-REOPEN"]["customer_effort"]) == (1, 2)
+    assert rows["EDGE-REOPEN"]["transfer_count"] == 1  # three assignments, one of them re-sent
 
     with db.connect(database_url) as conn:
         csat, reopen, backlog, service = conn.execute(

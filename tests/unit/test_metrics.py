@@ -88,6 +88,7 @@ def test_first_and_full_resolution_with_reopen_and_close() -> None:
     events = [
         created(at(9)),
         TicketAssigned(ticket_id="T1", occurred_at=at(9.1), agent_id="A1"),
+        TicketAssigned(ticket_id="T1", occurred_at=at(9.15), agent_id="A1"),  # re-sent: no transfer
         TicketAssigned(ticket_id="T1", occurred_at=at(9.2), agent_id="A2"),
         status(at(10), TicketStatus.SOLVED),
         TicketReopened(ticket_id="T1", occurred_at=at(11)),

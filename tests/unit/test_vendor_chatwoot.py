@@ -90,8 +90,32 @@ def test_an_assignment_change_and_category_labels() -> None:
     assert labelled.category == "refund"
 
 
+def _later_reply() -> dict:
+    """The contact writing again ten minutes after the agent's first reply."""
+    payload = json.loads((FIXTURES / "message_created_incoming.json").read_text())
+    payload.update(id=88010, created_at="2026-12-03T10:30:00.000Z", content="Still waiting for the refund.")
+    payload["conversation"]["first_reply_created_at"] = 1796292075
+    return payload
+
+
+def test_the_opening_message_is_the_ticket_and_not_a_customer_reply() -> None:
+    # Chatwoot sends the contact's first message in conversation_created and as a message_created.
+    (created, *_) = _events("conversation_created.json")
+    assert isinstance(created, events.TicketCreated)
+    assert created.body.startswith(
+        json.loads((FIXTURES / "message_created_incoming.json").read_text())["content"][:20]
+    )
+    assert _events("message_created_incoming.json") == []
+    # A second message in the opening minute, before any agent replied, is still the request.
+    payload = json.loads((FIXTURES / "message_created_incoming.json").read_text())
+    payload.update(id=88002, created_at="2026-12-03T10:00:40.000Z")
+    assert chatwoot.to_events(payload, MAPPING, "d-second") == []
+    payload.update(created_at="2026-12-03T10:01:30.000Z")  # after the opening minute: a reply
+    assert [type(e) for e in chatwoot.to_events(payload, MAPPING, "d-late")] == [events.CustomerReplied]
+
+
 def test_messages_tell_the_contact_public_replies_and_private_notes_apart() -> None:
-    (incoming,) = _events("message_created_incoming.json")
+    (incoming,) = chatwoot.to_events(_later_reply(), MAPPING, "d-reply")
     (outgoing,) = _events("message_created_outgoing.json")
     (private,) = _events("message_created_private.json")
     assert isinstance(incoming, events.CustomerReplied)
@@ -112,9 +136,10 @@ def test_the_csat_answer_is_a_rating() -> None:
 def test_contacts_are_not_tickets_and_a_delivery_keeps_its_ids() -> None:
     assert _events("contact_created.json") == []
     first, again = (
-        _events("message_created_incoming.json", "d1"),
-        _events("message_created_incoming.json", "d1"),
+        chatwoot.to_events(_later_reply(), MAPPING, "d1"),
+        chatwoot.to_events(_later_reply(), MAPPING, "d1"),
     )
+    assert len(first) == 1
     assert [e.event_id for e in first] == [e.event_id for e in again]
     payload = json.loads((FIXTURES / "message_created_incoming.json").read_text())
     assert chatwoot.delivery({}, payload) == chatwoot.delivery({}, payload)  # no header: from the content

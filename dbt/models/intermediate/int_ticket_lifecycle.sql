@@ -77,6 +77,20 @@ latest_rating as (
     order by ticket_id, occurred_at desc, event_id desc
 ),
 
+-- A transfer moves the ticket to another agent; the same assignment sent again moves nothing.
+transfers as (
+    select ticket_id, count(*) filter (where previous_agent_id <> agent_id) as transfer_count
+    from (
+        select
+            ticket_id,
+            agent_id,
+            lag(agent_id) over (partition by ticket_id order by occurred_at, event_id) as previous_agent_id
+        from events
+        where event_type = 'ticket.assigned'
+    ) as assignments
+    group by ticket_id
+),
+
 due as (
     select * from {{ ref('int_ticket_sla_due') }}
 )
@@ -100,7 +114,7 @@ select
     coalesce(per_ticket.customer_reply_count, 0) as customer_reply_count,
     coalesce(per_ticket.reopen_count, 0) as reopen_count,
     coalesce(per_ticket.assignment_count, 0) as assignment_count,
-    greatest(coalesce(per_ticket.assignment_count, 0) - 1, 0) as transfer_count,
+    coalesce(transfers.transfer_count, 0) as transfer_count,
     last_assignee.assigned_agent_id,
     latest_rating.csat_rating,
     latest_rating.csat_submitted_at,
@@ -117,4 +131,5 @@ left join first_replier using (ticket_id)
 left join last_assignee using (ticket_id)
 left join latest_category using (ticket_id)
 left join latest_rating using (ticket_id)
+left join transfers using (ticket_id)
 left join due using (ticket_id)
