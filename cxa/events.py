@@ -153,6 +153,15 @@ class TicketStatusChanged(TicketEventBase):
     agent_id: EntityId | None = None
 
 
+class TicketPriorityChanged(TicketEventBase):
+    """The ticket's priority was changed (by an agent, a triage rule or the customer). The ticket's
+    priority is the latest one; its SLA targets follow it, measured from creation as before."""
+
+    event_type: Literal["ticket.priority_changed"] = "ticket.priority_changed"
+    priority: Priority
+    agent_id: EntityId | None = None
+
+
 class TicketReopened(TicketEventBase):
     event_type: Literal["ticket.reopened"] = "ticket.reopened"
     customer_id: EntityId | None = None
@@ -232,6 +241,7 @@ TicketEvent = Annotated[
     | AgentReplied
     | CustomerReplied
     | TicketStatusChanged
+    | TicketPriorityChanged
     | TicketReopened
     | CsatSubmitted,
     Field(discriminator="event_type"),

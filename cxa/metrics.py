@@ -43,6 +43,7 @@ from cxa.events import (
     TicketCategoryConfirmed,
     TicketCategoryCorrected,
     TicketCreated,
+    TicketPriorityChanged,
     TicketReopened,
     TicketStatus,
     TicketStatusChanged,
@@ -206,6 +207,13 @@ def is_breached(due: datetime | None, happened_at: datetime | None, as_of: datet
     return as_of > due
 
 
+def current_priority(events: Sequence[Any]) -> Priority:
+    """The ticket's priority: the latest of its creation's and its priority changes (in
+    :func:`ordered` order). The SLA targets are that priority's, measured from creation."""
+    settings = [e.priority for e in ordered(events) if isinstance(e, TicketCreated | TicketPriorityChanged)]
+    return settings[-1]
+
+
 def ticket_metrics(events: Sequence[Any], as_of: datetime) -> TicketMetrics:
     """Every per-ticket metric from one ticket's events (which must include its ``ticket.created``)."""
     events = ordered(events)
@@ -220,7 +228,8 @@ def ticket_metrics(events: Sequence[Any], as_of: datetime) -> TicketMetrics:
     replies = [e.occurred_at for e in events if isinstance(e, AgentReplied) and e.is_public]
     first_reply_at = replies[0] if replies else None
     first_resolved_at = solves[0] if solves else None
-    policy = SLA_POLICIES[created.priority]
+    priority = current_priority(events)
+    policy = SLA_POLICIES[priority]
     running = running_intervals(spans)
     reply_due = due_at(policy.first_reply_minutes, running)
     reply_due_business = due_at(policy.first_reply_minutes, running, business_hours=True)
@@ -234,7 +243,7 @@ def ticket_metrics(events: Sequence[Any], as_of: datetime) -> TicketMetrics:
     return TicketMetrics(
         ticket_id=created.ticket_id,
         created_at=created.occurred_at,
-        priority=created.priority,
+        priority=priority,
         status=status,
         first_reply_at=first_reply_at,
         first_resolved_at=first_resolved_at,

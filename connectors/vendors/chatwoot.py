@@ -161,6 +161,11 @@ def to_events(payload: Any, mapping: VendorMapping, delivery_id: str) -> list[Ev
         if (changes.get("assignee_id") or {}).get("current_value") is not None:
             agent = entity_id(NAME, changes["assignee_id"]["current_value"])
             made.add(events.TicketAssigned, occurred_at=at, agent_id=agent)
+        if "priority" in changes:  # none set is the mapping's default priority
+            change = changes["priority"]
+            priority = mapping.priority(NAME, change.get("current_value"))
+            if priority != mapping.priority(NAME, change.get("previous_value")):
+                made.add(events.TicketPriorityChanged, occurred_at=at, priority=priority)
         labels = changes.get("label_list")
         if labels and assignee is not None:  # Chatwoot does not say who changed them: the assignee
             added = set(labels.get("current_value") or []) - set(labels.get("previous_value") or [])

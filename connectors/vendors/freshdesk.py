@@ -179,9 +179,11 @@ def to_events(payload: Any, mapping: VendorMapping, delivery_id: str) -> list[Ev
         )
     elif kind == "customer_replied" and customer:
         made.add(events.CustomerReplied, occurred_at=at, customer_id=customer)
-    # ticket_priority_changed: the contract has no priority change; csat_submitted: Freshdesk's
-    # placeholders give no rating (it is read from /api/v2/tickets/{id}/satisfaction_ratings).
-    # Neither is a documented rule any more; an old rule still sending them makes no event.
+    elif kind == "ticket_priority_changed":
+        priority = mapping.priority(NAME, ticket.get("priority"))
+        made.add(events.TicketPriorityChanged, occurred_at=at, priority=priority, agent_id=doer)
+    # csat_submitted: Freshdesk's placeholders give no rating (it is read from
+    # /api/v2/tickets/{id}/satisfaction_ratings); an old rule still sending it makes no event.
     return made.events
 
 

@@ -173,6 +173,10 @@ def to_events(payload: Any, mapping: VendorMapping, delivery_id: str) -> list[Ev
                     add(events.TicketReopened, occurred_at=at)
                 else:
                     add(events.TicketStatusChanged, occurred_at=at, status=status, agent_id=actor)
+            elif field == "priority":
+                priority = mapping.priority(NAME, item.get("toString"))
+                if item.get("fromString") is None or priority != mapping.priority(NAME, item["fromString"]):
+                    add(events.TicketPriorityChanged, occurred_at=at, priority=priority, agent_id=actor)
             elif actor and field == "labels":
                 added = set((item.get("toString") or "").split()) - set(
                     (item.get("fromString") or "").split()

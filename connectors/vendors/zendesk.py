@@ -104,6 +104,10 @@ def to_events(payload: Any, mapping: VendorMapping, delivery_id: str) -> list[Ev
             add(events.TicketReopened, occurred_at=at, customer_id=None if agent else _customer(requester))
         elif status != before:
             add(events.TicketStatusChanged, occurred_at=at, status=status, agent_id=agent)
+    elif kind == "ticket.priority_changed":
+        priority = mapping.priority(NAME, change.get("current"))
+        if change.get("previous") is None or priority != mapping.priority(NAME, change.get("previous")):
+            add(events.TicketPriorityChanged, occurred_at=at, priority=priority, agent_id=agent)
     elif kind == "ticket.comment_added":
         comment = change.get("comment") or {}
         author = str((comment.get("author") or {}).get("id") or "")

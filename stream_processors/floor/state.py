@@ -143,6 +143,12 @@ class FloorState:
             self._release(ticket_id, ticket)
             ticket["agent_id"], ticket["routed_at"], ticket["routings"] = event.agent_id, None, 0
             self._hold(ticket_id, ticket)
+        elif isinstance(event, events.TicketPriorityChanged):
+            # The latest priority sets the targets, from creation (as in cxa.metrics); a change
+            # delivered late, older than the one applied, does not undo it.
+            if event.occurred_at >= _at(ticket.get("priority_at") or ticket["created_at"]):
+                ticket["priority"], ticket["priority_at"] = event.priority.value, _iso(event.occurred_at)
+                _keep_due(ticket, _running(ticket), self.business_hours)
         elif isinstance(event, events.AgentReplied):
             ticket["first_reply_at"] = ticket["first_reply_at"] or _iso(event.occurred_at)
             self._bump_handled(event.agent_id, event.occurred_at)

@@ -24,6 +24,7 @@ from cxa.events import (
     Priority,
     TicketAssigned,
     TicketCreated,
+    TicketPriorityChanged,
     TicketReopened,
     TicketStatus,
     TicketStatusChanged,
@@ -88,6 +89,12 @@ def edge_cases(customer_id: str) -> list[Any]:
         CustomerReplied(ticket_id="EDGE-REOPEN", occurred_at=MONDAY + 30.1 * hour, customer_id=customer_id),
         status("EDGE-REOPEN", MONDAY + 40 * hour, TicketStatus.SOLVED),
         CsatSubmitted(ticket_id="EDGE-REOPEN", occurred_at=MONDAY + 41 * hour, rating=5),
+        # Created low, raised to urgent by triage: urgent's targets from creation (breached).
+        created("EDGE-PRIORITY", MONDAY + 10 * hour, Priority.LOW),
+        TicketPriorityChanged(
+            ticket_id="EDGE-PRIORITY", occurred_at=MONDAY + 10.2 * hour, priority=Priority.URGENT
+        ),
+        AgentReplied(ticket_id="EDGE-PRIORITY", occurred_at=MONDAY + 11 * hour, agent_id="A0000"),
         # On hold for good: no due time, never breached.
         created("EDGE-HOLD", MONDAY + 9 * hour, Priority.NORMAL),
         status("EDGE-HOLD", MONDAY + 9.5 * hour, TicketStatus.ON_HOLD),
@@ -123,7 +130,7 @@ def assert_agree(url: str, events: Sequence[Any]) -> dict[str, dict[str, Any]]:
                 assert abs((got - wanted).total_seconds()) < 0.01, (ticket_id, column, got, wanted)
         for column in FLAG_COLUMNS:
             assert row[column] == getattr(want, column), (ticket_id, column)
-        assert row["status"] == want.status.value, ticket_id
+        assert (row["status"], row["priority"]) == (want.status.value, want.priority.value), ticket_id
         assert (row["reopen_count"], row["transfer_count"]) == (want.reopen_count, want.transfer_count), (
             ticket_id
         )
@@ -167,6 +174,10 @@ def test_dbt_marts_agree_with_the_python_metric_definitions(database_url: str, t
     assert rows["EDGE-SILENT"]["is_first_reply_breached"]
     assert (rows["EDGE-REOPEN"]["reopen_count"], rows["EDGE-REOPEN"]["customer_effort"]) == (1, 2)
     assert rows["EDGE-REOPEN"]["transfer_count"] == 1  # three assignments, one of them re-sent
+    assert (rows["EDGE-PRIORITY"]["priority"], rows["EDGE-PRIORITY"]["is_first_reply_breached"]) == (
+        "urgent",
+        True,
+    )
 
     with db.connect(database_url) as conn:
         csat, reopen, backlog, service = conn.execute(

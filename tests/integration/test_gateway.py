@@ -35,7 +35,7 @@ TIMELINES = {
         "ticket_comment_added_public_agent.json",
         "ticket_status_changed.json",
         "ticket_comment_added_internal.json",
-        "ticket_priority_changed.json",  # no event: the contract has no priority change
+        "ticket_priority_changed.json",
     ],
     "freshdesk": [
         "ticket_created.json",
@@ -58,7 +58,7 @@ TIMELINES = {
         "message_updated_csat.json",
     ],
 }
-EVENTS = {"zendesk": 5, "freshdesk": 4, "jira": 5, "chatwoot": 5}
+EVENTS = {"zendesk": 6, "freshdesk": 4, "jira": 5, "chatwoot": 5}
 """Contract events the timelines make (the created ticket's assignment and status included)."""
 
 

@@ -210,10 +210,24 @@ def test_a_pause_after_the_due_time_does_not_move_it() -> None:
 
 
 _STATUSES = ["open", "pending", "on_hold", "solved"]
+_PRIORITY_CHANGES = ["priority:urgent", "priority:high", "priority:normal", "priority:low"]
 _LIFECYCLE = st.lists(
-    st.tuples(st.integers(min_value=1, max_value=36 * 60), st.sampled_from([*_STATUSES, "reopened"])),
+    st.tuples(
+        st.integers(min_value=1, max_value=36 * 60),
+        st.sampled_from([*_STATUSES, "reopened", *_PRIORITY_CHANGES]),
+    ),
     max_size=8,
 )
+
+
+def _step(moment: datetime, change: str) -> events.EventBase:
+    if change == "reopened":
+        return events.TicketReopened(ticket_id="T1", occurred_at=moment)
+    if change.startswith("priority:"):
+        return events.TicketPriorityChanged(
+            ticket_id="T1", occurred_at=moment, priority=change.removeprefix("priority:")
+        )
+    return events.TicketStatusChanged(ticket_id="T1", occurred_at=moment, status=change)
 
 
 @given(
@@ -226,7 +240,8 @@ def test_the_boards_due_time_is_the_marts_ticket_by_ticket(
     priority: str, start_minutes: int, steps: list[tuple[int, str]], business_hours: bool
 ) -> None:
     """The same events through the floor and through ``cxa.metrics``: at every step, an open ticket
-    is due when the marts say (calendar or business clock), and a stopped clock puts none at risk."""
+    is due when the marts say (calendar or business clock, the current priority's target), and a
+    stopped clock puts none at risk."""
     moment = T0 + timedelta(minutes=start_minutes)
     lifecycle: list[events.EventBase] = [
         events.TicketCreated(
@@ -241,11 +256,7 @@ def test_the_boards_due_time_is_the_marts_ticket_by_ticket(
     ]
     for gap, change in steps:
         moment += timedelta(minutes=gap)
-        lifecycle.append(
-            events.TicketReopened(ticket_id="T1", occurred_at=moment)
-            if change == "reopened"
-            else events.TicketStatusChanged(ticket_id="T1", occurred_at=moment, status=change)
-        )
+        lifecycle.append(_step(moment, change))
     state = FloorState({}, {}, {}, business_hours=business_hours)
     for applied, event in enumerate(lifecycle, start=1):
         state.apply(event)
@@ -253,6 +264,7 @@ def test_the_boards_due_time_is_the_marts_ticket_by_ticket(
         wall = board(state, now, at_risk_within=timedelta(days=365))  # every running clock
         marts = ticket_metrics(lifecycle[:applied], as_of=now)
         due = marts.first_reply_due_business_at if business_hours else marts.first_reply_due_at
+        assert state.tickets["T1"]["priority"] == marts.priority.value
         if marts.status.value == "open":
             (risk,) = wall.at_risk
             assert risk.due_at == due

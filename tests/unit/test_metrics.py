@@ -16,6 +16,7 @@ from cxa.events import (
     TicketCategoryConfirmed,
     TicketCategoryCorrected,
     TicketCreated,
+    TicketPriorityChanged,
     TicketReopened,
     TicketStatus,
     TicketStatusChanged,
@@ -250,3 +251,20 @@ def test_every_field_of_a_ticket_late_on_both_clocks() -> None:
     assert metrics.service_level([result, in_time]) == 0.5
     assert metrics.minutes_between(at(8), at(9)) == 60
     assert metrics.minutes_between(at(8), None) is None
+
+
+def test_a_priority_change_sets_the_targets_from_creation_and_the_latest_change_wins() -> None:
+    ticket = [created(at(9), Priority.LOW)]
+    low = ticket_metrics(ticket, as_of=at(10))
+    assert low.first_reply_due_at == at(9) + timedelta(minutes=SLA_POLICIES[Priority.LOW].first_reply_minutes)
+    # Triage raises it to urgent ten minutes in: urgent's target, counted from creation.
+    ticket.append(TicketPriorityChanged(ticket_id="T1", occurred_at=at(9 + 1 / 6), priority=Priority.URGENT))
+    urgent = ticket_metrics(ticket, as_of=at(10))
+    assert urgent.priority == Priority.URGENT
+    assert urgent.first_reply_due_at == at(9) + timedelta(
+        minutes=SLA_POLICIES[Priority.URGENT].first_reply_minutes
+    )
+    assert urgent.is_first_reply_breached
+    # A change that happened earlier but arrives later does not undo the latest.
+    ticket.append(TicketPriorityChanged(ticket_id="T1", occurred_at=at(9.1), priority=Priority.NORMAL))
+    assert ticket_metrics(ticket, as_of=at(10)).priority == Priority.URGENT

@@ -81,7 +81,9 @@ def test_an_assignment_change_and_category_labels() -> None:
     (assigned,) = _events("conversation_updated_assignee.json")
     assert isinstance(assigned, events.TicketAssigned)
     assert assigned.agent_id == "chatwoot:12"
-    assert _events("conversation_updated_priority.json") == []
+    (prioritised,) = _events("conversation_updated_priority.json")  # none (normal) -> high
+    assert isinstance(prioritised, events.TicketPriorityChanged)
+    assert prioritised.priority == events.Priority.HIGH
     assert _events("conversation_updated_labels.json") == []  # billing, refund: no category_ label
     payload = json.loads((FIXTURES / "conversation_updated_labels.json").read_text())
     payload["changed_attributes"][0]["label_list"]["current_value"].append("category_refund")

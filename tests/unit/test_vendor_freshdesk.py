@@ -90,8 +90,10 @@ def test_resolved_back_to_open_is_a_reopen() -> None:
     assert isinstance(reopened, events.TicketReopened)
 
 
-def test_what_the_contract_or_the_placeholders_cannot_carry_makes_no_event() -> None:
-    assert _events("ticket_priority_changed.json") == []
+def test_a_priority_change_and_what_the_placeholders_cannot_carry() -> None:
+    (changed,) = _events("ticket_priority_changed.json")  # Medium -> High
+    assert isinstance(changed, events.TicketPriorityChanged)
+    assert changed.priority == events.Priority.HIGH
     assert _events("csat_submitted.json") == []  # no placeholder gives the rating
 
 

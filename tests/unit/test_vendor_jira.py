@@ -37,6 +37,12 @@ def test_a_created_request_is_a_ticket_of_its_reporter() -> None:
     assert created.occurred_at == datetime(2026, 12, 1, 10, tzinfo=UTC)
 
 
+def test_a_priority_change_maps_through_the_priorities() -> None:
+    (changed,) = _events("issue_updated_priority.json")  # Medium -> High
+    assert isinstance(changed, events.TicketPriorityChanged)
+    assert changed.priority == events.Priority.HIGH
+
+
 def test_an_assignment_names_the_new_agent() -> None:
     (assigned,) = _events("issue_updated_assignee.json")
     assert isinstance(assigned, events.TicketAssigned)

@@ -90,8 +90,13 @@ def test_a_category_comes_from_a_tag_or_a_configured_field() -> None:
     assert (corrected.category, corrected.previous_category) == ("billing_tax_rate", "billing_other")
 
 
-def test_a_priority_change_has_no_event_in_the_contract() -> None:
-    assert _events("ticket_priority_changed.json") == []
+def test_a_priority_change_is_the_tickets_new_priority_by_the_agent() -> None:
+    (changed,) = _events("ticket_priority_changed.json")  # NORMAL -> HIGH by agent 900001
+    assert isinstance(changed, events.TicketPriorityChanged)
+    assert (changed.priority, changed.agent_id) == (events.Priority.HIGH, "zendesk:900001")
+    payload = json.loads((FIXTURES / "ticket_priority_changed.json").read_text())
+    payload["event"]["current"] = "NORMAL"  # a change the mapping folds into the same priority
+    assert zendesk.to_events(payload, MAPPING, "d") == []
 
 
 def test_a_retry_keeps_the_event_ids() -> None:
