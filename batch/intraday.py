@@ -33,7 +33,10 @@ def reforecast_step(database_url: str, settings: BatchSettings, as_of: datetime)
             raise RuntimeError(
                 f"no nightly hourly channel forecast for {day_start:%Y-%m-%d}: run `cxa batch nightly` first"
             )
-        arrivals = store.arrivals_since(conn, day_start, moment)
+        # A nightly run after midnight forecasts from its own hour on: today's earlier hours have no
+        # forecast, so their arrivals must not count against it either.
+        counted_from = max(day_start, pd.Timestamp(nightly["period_at"].min()).to_pydatetime())
+        arrivals = store.arrivals_since(conn, counted_from, moment)
         history = queue_histories(conn, "channel", day_start - timedelta(weeks=8), day_start)
         hours = pd.date_range(day_start, periods=24, freq="h")
         rows: list[tuple[object, ...]] = []
@@ -76,6 +79,8 @@ def reforecast_step(database_url: str, settings: BatchSettings, as_of: datetime)
     shifts = ", ".join(
         f"{channel} x{ratio:.2f} (prior {priors[channel]:,.0f})" for channel, ratio in sorted(ratios.items())
     )
+    since = f"; arrivals from {counted_from:%H:%M}, where the nightly forecast starts"
     return (
-        f"rest of {day_start:%Y-%m-%d} from {moment:%H:%M} UTC revised for {len(ratios)} channels ({shifts})"
+        f"rest of {day_start:%Y-%m-%d} from {moment:%H:%M} UTC revised for {len(ratios)} channels "
+        f"({shifts}){since if counted_from > day_start else ''}"
     )

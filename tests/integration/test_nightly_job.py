@@ -296,6 +296,32 @@ def test_nightly_builds_marts_forecasts_and_staffing_and_is_safe_to_rerun(
     assert again.returncode == 0, again.stdout + again.stderr
     assert counts(database_url) == before  # the same day's rows are replaced, not duplicated
 
+    # A nightly that ran at 09:00 forecasts from 09:00: the earlier hours' arrivals do not count.
+    with db.connect(database_url) as conn:
+        conn.execute(
+            "DELETE FROM marts.ticket_volume_forecast WHERE run_date = '2026-03-12' AND grain = 'hour'"
+            " AND period_at < '2026-03-12T09:00:00+00:00'"
+        )
+        conn.commit()
+        nine, ten = (
+            yhat
+            for (yhat,) in conn.execute(
+                "SELECT yhat FROM marts.ticket_volume_forecast WHERE run_date = '2026-03-12'"
+                " AND queue_type = 'channel' AND queue = 'chat' AND grain = 'hour'"
+                " AND period_at IN ('2026-03-12T09:00:00+00:00', '2026-03-12T10:00:00+00:00')"
+                " ORDER BY period_at"
+            ).fetchall()
+        )
+    late = cxa_batch(database_url, tmp_path, "reforecast", "--as-of", "2026-03-12T10:30:00+00:00")
+    assert late.returncode == 0, late.stdout + late.stderr
+    assert "arrivals from 09:00, where the nightly forecast starts" in late.stdout
+    with db.connect(database_url) as conn:
+        late_chat = conn.execute(
+            "SELECT min(arrivals_so_far), min(forecast_so_far) FROM marts.intraday_forecast"
+            " WHERE run_date = '2026-03-12' AND channel = 'chat'"
+        ).fetchone()
+    assert late_chat == (busy, pytest.approx(nine + 0.5 * ten))
+
 
 def test_nightly_fails_clearly_and_non_zero(database_url: str, tmp_path: Path) -> None:
     missing = database_url.rsplit("/", 1)[0] + "/no_such_database"
