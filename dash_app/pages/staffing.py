@@ -65,6 +65,8 @@ def drill(click: dict[str, Any] | None) -> Any:
         ]
     else:
         gap = gap[gap["gap"] > 0]
+    if not gap["revised_at"].notna().any():  # no revision today: the nightly's columns alone
+        gap = gap.drop(columns=["agents_required_nightly", "revised_at"])
     return records(gap)
 
 
