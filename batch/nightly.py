@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 
 HOURLY_HISTORY_DAYS = 56  # eight weeks: enough for the weekly and daily shape, fast to fit
 QUEUE_TYPES = ("channel", "category")
+PROGRESS_SECONDS = 15.0
+"""How often the forecasts step says how far it is (each series' choice is logged at DEBUG and
+stored in marts.forecast_backtest)."""
 MIN_HISTORY_DAYS = 14  # two weeks: the seasonal-naive part needs one, its interval another
 
 
@@ -128,7 +131,12 @@ def forecast_step(database_url: str, settings: BatchSettings, as_of: datetime) -
         skipped: list[str] = []
         chosen: Counter[str] = Counter()
         for queue_type in QUEUE_TYPES:
-            for queue, hourly in queue_histories(conn, queue_type, since, end).items():
+            histories = queue_histories(conn, queue_type, since, end)
+            started = said = time.perf_counter()
+            for done, (queue, hourly) in enumerate(histories.items()):
+                if time.perf_counter() - said >= PROGRESS_SECONDS:
+                    said = time.perf_counter()
+                    log.info("forecasts: %s %d/%d (%.0f s)", queue_type, done, len(histories), said - started)
                 daily = hourly[hourly.index < pd.Timestamp(day_end)].resample("D").sum()
                 recent = hourly[hourly.index >= pd.Timestamp(end) - pd.Timedelta(days=HOURLY_HISTORY_DAYS)]
                 if len(daily) < MIN_HISTORY_DAYS:
@@ -144,7 +152,7 @@ def forecast_step(database_url: str, settings: BatchSettings, as_of: datetime) -
                     result = forecast_series(series, horizon, grain_config, settings)
                     version = model_version(result.method)
                     chosen[result.method] += 1
-                    log.info("%s %s %s: %s, %s", queue_type, queue, grain, result.method, result.reason)
+                    log.debug("%s %s %s: %s, %s", queue_type, queue, grain, result.method, result.reason)
                     forecasts += [
                         (
                             run_date,

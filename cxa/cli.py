@@ -14,7 +14,7 @@ import typer
 from batch.cli import app as batch_app
 from connectors.cli import connector_app, ingest_app, reference_app
 from cxa import db, events
-from cxa.children import STOP_SIGNALS, ChildProcesses
+from cxa.children import STOP_SIGNALS, Child, ChildProcesses
 from cxa.kafka import ensure_topics, group_lag
 from cxa.settings import DatabaseSettings, KafkaSettings, StackSettings
 from cxa.stack import KafkaBroker, PostgresCluster, StackError
@@ -156,11 +156,14 @@ def events_schema(
         typer.echo(f"wrote {out}")
 
 
-def _wait_for_worker(group: str, label: str) -> None:
-    """Wait until the worker has consumed every source event published so far, saying so."""
+def _wait_for_worker(group: str, label: str, worker: Child, log: Path) -> None:
+    """Wait until the worker has consumed every source event published so far, saying so; fail
+    naming its log if it ends meanwhile."""
     kafka = KafkaSettings()
     started = time.monotonic()
     while (lag := group_lag(kafka, group, *SOURCE_TOPICS)) > 0:
+        if worker.process.poll() is not None:
+            raise fail(f"the worker stopped (exit code {worker.process.returncode}): see {log}")
         typer.echo(f"\r{label}: {lag:,} events to go ({time.monotonic() - started:.0f} s)", nl=False)
         time.sleep(2)
     typer.echo(f"\r{label}: done in {time.monotonic() - started:.0f} s" + " " * 20)
@@ -222,19 +225,23 @@ def demo(
         }
         # The worker (and the dashboard) get SIGTERM, as from a service manager; the others the
         # Ctrl-C they expect.
-        children.start(
-            [*cxa, "worker", "--log-level", "warning"],
+        # The worker's log (Faust's and Kafka clients' warnings among it) goes to a file: the
+        # console keeps to the demo's own progress.
+        worker_log = StackSettings().stack_dir / "logs" / "worker.log"
+        worker = children.start(
+            [*cxa, "worker", "--log-level", "warning", "--log-file", str(worker_log)],
             env=worker_env,
             stop_signal=signal.SIGTERM,
             grace_seconds=20,
         )
+        typer.echo(f"worker    started, logging to {worker_log}")
         with db.connect(DatabaseSettings().url) as conn:
             has_history = conn.execute("SELECT EXISTS (SELECT 1 FROM raw.ticket_events)").fetchone()
         if has_history and has_history[0]:
             typer.echo("history already present: skipping the backfill and the first nightly run")
         else:
             children.run([*cxa, "simulate", "backfill", "--days", str(history_days), "--until-now"])
-            _wait_for_worker(worker_group(), "worker catching up on the history")
+            _wait_for_worker(worker_group(), "worker catching up on the history", worker, worker_log)
             if children.run([*cxa, "batch", "nightly"], check=False) != 0:
                 typer.secho(
                     "the nightly batch failed (see above); the live demo goes on without marts",

@@ -24,9 +24,15 @@ def producer_config(settings: KafkaSettings, **overrides: Any) -> dict[str, Any]
     }
 
 
+def client_config(settings: KafkaSettings, **extra: Any) -> dict[str, Any]:
+    """An admin client's or probe consumer's settings: librdkafka's notices (level 6, such as
+    'Purging unserved events' when a client closes) stay off the console; warnings still show."""
+    return {"bootstrap.servers": settings.bootstrap_servers, "log_level": 4, **extra}
+
+
 def ensure_topics(settings: KafkaSettings, topics: tuple[str, ...] = ALL_TOPICS) -> list[str]:
     """Create the platform's topics that do not exist yet; returns the names created."""
-    admin = AdminClient({"bootstrap.servers": settings.bootstrap_servers})
+    admin = AdminClient(client_config(settings))
     existing = set(admin.list_topics(timeout=10).topics)
     missing = [name for name in topics if name not in existing]
     if not missing:
@@ -52,14 +58,14 @@ def topic_lags(settings: KafkaSettings, group: str, *topics: str) -> dict[str, i
     """Per topic, the messages consumer group ``group`` has not committed yet (a topic that does
     not exist yet counts as nothing to read)."""
     lags = dict.fromkeys(topics, 0)
-    admin = AdminClient({"bootstrap.servers": settings.bootstrap_servers})
+    admin = AdminClient(client_config(settings))
     metadata = admin.list_topics(timeout=10).topics
     partitions = [
         TopicPartition(topic, p) for topic in topics if topic in metadata for p in metadata[topic].partitions
     ]
     if not partitions:
         return lags
-    consumer = Consumer({"bootstrap.servers": settings.bootstrap_servers, "group.id": f"{group}-lag-probe"})
+    consumer = Consumer(client_config(settings, **{"group.id": f"{group}-lag-probe"}))
     try:
         marks = {
             (tp.topic, tp.partition): consumer.get_watermark_offsets(tp, timeout=10) for tp in partitions

@@ -1,5 +1,7 @@
 """`cxa worker`: run the stream worker."""
 
+from pathlib import Path
+
 import typer
 
 from stream_processors.app import create_app
@@ -8,6 +10,9 @@ from stream_processors.settings import WorkerSettings
 
 def worker(
     log_level: str = typer.Option("info", help="Log level of the worker."),
+    log_file: Path | None = typer.Option(
+        None, help="Write the log (the worker's and its libraries') to this file, not the console."
+    ),
 ) -> None:
     """Run the Faust stream worker: validate, sink, categorize, keep the floor and route.
 
@@ -17,7 +22,9 @@ def worker(
     settings = WorkerSettings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     app = create_app(settings)
-    runner = Worker(app, loglevel=log_level)
+    if log_file is not None:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+    runner = Worker(app, loglevel=log_level, logfile=None if log_file is None else str(log_file))
     # At WARNING and above, Faust's progress spinner sets the root logger to DEBUG so that it can
     # spin on every record: every library's debug call then builds a record (a fifth of the loop).
     runner.spinner = None

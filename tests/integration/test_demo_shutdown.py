@@ -91,7 +91,7 @@ class Demo:
 
     def __init__(self, stack: Stack, database_url: str, tmp_path: Path, *args: str, **settings: str) -> None:
         seed = 500_000 + uuid.uuid4().int % 100_000
-        self.port = free_port()
+        self.port, self.tmp_path = free_port(), tmp_path
         # Saved credentials: the demo creates no users (three slow processes fewer).
         (tmp_path / "stack").mkdir()
         (tmp_path / "stack" / "demo-credentials.json").write_text(
@@ -136,7 +136,9 @@ class Demo:
 
     def wait_until(self, ready: Callable[[list[psutil.Process]], bool], what: str) -> None:
         def probe() -> bool:
-            assert self.process.poll() is None, f"the demo ended early:\n{self.output()[-3000:]}"
+            assert self.process.poll() is None, (
+                f"the demo ended early:\n{self.output()[-3000:]}\nworker:\n{self.worker_log()[-3000:]}"
+            )
             return ready(self.running())
 
         wait_for(probe, timeout=90, what=what)
@@ -159,6 +161,10 @@ class Demo:
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
+
+    def worker_log(self) -> str:
+        path = self.tmp_path / "stack" / "logs" / "worker.log"
+        return path.read_text(errors="replace") if path.exists() else "(no worker log)"
 
     def close(self) -> None:
         """Kill whatever is left, so that a failed test leaves nothing running for the suite."""
@@ -225,6 +231,12 @@ def test_the_live_demo_stops_every_process_it_started(
     assert seconds < 30, output[-3000:]
     assert "killing it" not in output  # each stopped by itself, within its grace
     assert "delivered " in output  # the simulator flushed what it had queued
+    # The worker logs to its file; the console keeps to the demo's own lines.
+    worker_log = tmp_path / "stack" / "logs" / "worker.log"
+    assert f"worker    started, logging to {worker_log}" in output
+    assert worker_log.exists()
+    assert "[WARNING]" not in output, output[-3000:]
+    assert "[ERROR]" not in output, output[-3000:]
     _assert_no_connection(stack, database_url)
 
 
