@@ -170,9 +170,11 @@ def categorizer_bench(
         notes="Targets: held-out accuracy >= 0.91 after one pass, whatever the arrival order within 3 "
         "points of the shuffled stream; >= 5,000 docs/s predict+learn on one core. Mini-batches of "
         f"{batch_size} (the worker takes up to 256 at a time). docs_per_s includes spaCy tokenisation, "
-        "hashing, prediction and learning with 6x rehearsal from the reservoir. A reservoir of 10,000 "
-        "holds all of this 8,000-example stream; 800 and 80 show a stream 10x and 100x longer than the "
-        "reservoir. River's pipelines learn one example at a time; the SVM is fitted on the whole "
+        "hashing, prediction and learning with 3x rehearsal from the reservoir and 2x generated "
+        "pseudo-documents from the per-category statistics (generative replay; the 'no generative "
+        "replay' rows are the same run without them). A reservoir of 10,000 holds all of this "
+        "8,000-example stream; 800 and 80 show a stream 10x and 100x longer than the reservoir. "
+        "River's pipelines learn one example at a time; the SVM is fitted on the whole "
         "training part at once. See bench/categorizer.py.",
     )
     typer.echo(path.read_text())

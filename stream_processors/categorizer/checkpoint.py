@@ -20,7 +20,8 @@ from stream_processors.categorizer.pipeline import Categorizer, CategorizerConfi
 from stream_processors.categorizer.text import TextPreparer
 
 MAGIC = b"CXA-CATEGORIZER\n"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the per-category statistics of generative replay
+READABLE_FORMATS = (1, 2)  # a format-1 checkpoint's statistics are rebuilt from its reservoir
 
 
 class CorruptCheckpoint(ValueError):
@@ -53,6 +54,7 @@ def snapshot(categorizer: Categorizer) -> Snapshot:
         "reservoir_counts": np.concatenate(
             [d.counts for d in reservoir.documents] or [np.zeros(0, np.float32)]
         ),
+        **{f"statistics_{name}": value for name, value in categorizer.statistics.arrays().items()},
     }
     header = {
         "format": FORMAT_VERSION,
@@ -63,6 +65,8 @@ def snapshot(categorizer: Categorizer) -> Snapshot:
         "reservoir_labels": list(reservoir.labels),
         "reservoir_seen": reservoir.seen,
         "rng": reservoir.rng.bit_generator.state,
+        "statistics_labels": list(categorizer.statistics.labels),
+        "statistics_rng": categorizer.statistics.rng.bit_generator.state,
     }
     return Snapshot(header, arrays)
 
@@ -93,7 +97,7 @@ def read_header(blob: bytes) -> dict[str, Any]:
         header: dict[str, Any] = json.loads(blob[start : start + size])
     except ValueError as exc:
         raise CorruptCheckpoint(f"unreadable header: {exc}") from exc
-    if not isinstance(header, dict) or header.get("format") != FORMAT_VERSION:
+    if not isinstance(header, dict) or header.get("format") not in READABLE_FORMATS:
         raise CorruptCheckpoint(f"unknown checkpoint format {header.get('format')!r}")
     digest = hashlib.sha256(blob[start + size :]).hexdigest()
     if digest != header.get("sha256"):
@@ -123,6 +127,15 @@ def load(blob: bytes, preparer: TextPreparer | None = None) -> Categorizer:
         reservoir.labels = list(header["reservoir_labels"])
         reservoir.seen = int(header["reservoir_seen"])
         reservoir.rng.bit_generator.state = header["rng"]
+        if header["format"] == 1:  # kept by an earlier version: what the reservoir still holds
+            categorizer.statistics.observe(reservoir.documents, reservoir.labels)
+        else:
+            prefix = "statistics_"
+            categorizer.statistics.restore(
+                header["statistics_labels"],
+                {name.removeprefix(prefix): arrays[name] for name in arrays.files if name.startswith(prefix)},
+            )
+            categorizer.statistics.rng.bit_generator.state = header["statistics_rng"]
     except (KeyError, TypeError, ValueError, OSError) as exc:
         raise CorruptCheckpoint(f"inconsistent checkpoint: {exc}") from exc
     if len(reservoir.documents) != len(reservoir.labels):

@@ -8,6 +8,7 @@ import numpy as np
 
 from stream_processors.categorizer.classifier import PassiveAggressiveClassifier
 from stream_processors.categorizer.features import Counts, DocumentFrequencies, FeatureHasher
+from stream_processors.categorizer.replay import ClassStatistics
 from stream_processors.categorizer.reservoir import Reservoir
 from stream_processors.categorizer.text import TextPreparer
 
@@ -20,7 +21,8 @@ class CategorizerConfig:
     char_ngrams: tuple[int, int] = (3, 4)
     C: float = 1.0
     temperature: float = 4.0
-    rehearsal: int = 6
+    rehearsal: int = 3
+    generated: int = 2
     reservoir_size: int = 10_000
     seed: int = 0
 
@@ -43,7 +45,9 @@ class Categorizer:
     """Predict categories for texts and learn from labelled ones, one mini-batch at a time.
 
     Learning a batch also rehearses ``rehearsal`` times as many examples drawn from a bounded
-    reservoir of past ones, so a single pass over the stream gets close to batch training.
+    reservoir of past ones, so a single pass over the stream gets close to batch training, and
+    ``generated`` times as many pseudo-documents drawn from per-category feature statistics, which
+    remember every category however the stream is ordered and however small the reservoir.
 
     >>> categorizer = Categorizer()
     >>> categorizer.learn_texts(["my card has not arrived", "how do I transfer money"], ["card", "transfer"])
@@ -61,6 +65,7 @@ class Categorizer:
             n_features=self.hasher.n_features, C=self.config.C, temperature=self.config.temperature
         )
         self.reservoir = Reservoir(self.config.reservoir_size, seed=self.config.seed)
+        self.statistics = ClassStatistics(self.hasher.n_features, seed=self.config.seed + 1)
         self.examples_learned = 0
 
     @property
@@ -94,13 +99,16 @@ class Categorizer:
         return predictions
 
     def learn(self, documents: Sequence[Counts], labels: Sequence[str]) -> None:
-        """Learn a mini-batch of labelled documents (with rehearsal from the reservoir)."""
+        """Learn a mini-batch of labelled documents (with rehearsal from the reservoir and the
+        per-category statistics)."""
         if not documents:
             return
         self.frequencies.observe(documents)
+        self.statistics.observe(documents, labels)
         past, past_labels = self.reservoir.sample(self.config.rehearsal * len(documents))
-        batch = [*documents, *past]
-        self.model.learn_many(self.frequencies.weigh(batch), [*labels, *past_labels])
+        pseudo, pseudo_labels = self.statistics.sample_uniform(self.config.generated * len(documents))
+        batch = [*documents, *past, *pseudo]
+        self.model.learn_many(self.frequencies.weigh(batch), [*labels, *past_labels, *pseudo_labels])
         self.reservoir.add(documents, labels)
         self.examples_learned += len(documents)
 

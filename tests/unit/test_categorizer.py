@@ -18,6 +18,7 @@ from stream_processors.categorizer import (
     QualityMonitor,
     TextPreparer,
     arrival_order,
+    checkpoint,
     dump,
     evaluate,
     load,
@@ -40,6 +41,7 @@ MODULES = [
     "monitoring",
     "pending",
     "pipeline",
+    "replay",
     "reservoir",
     "text",
 ]
@@ -154,6 +156,23 @@ def test_checkpoint_round_trip_restores_everything(preparer, banking_sample) -> 
     for model in (original, restored):
         model.learn_texts([t for t, _ in more], [label for _, label in more])
     np.testing.assert_array_equal(restored.model.weights, original.model.weights)
+
+
+def test_a_checkpoint_of_the_earlier_format_loads_with_statistics_from_its_reservoir(
+    preparer, banking_sample
+) -> None:
+    original = _trained(preparer, stratified_split(banking_sample, 0.2, seed=5)[0])
+    state = checkpoint.snapshot(original)
+    header = {k: v for k, v in state.header.items() if not k.startswith("statistics_")}
+    arrays = {k: v for k, v in state.arrays.items() if not k.startswith("statistics_")}
+    older = checkpoint.encode(checkpoint.Snapshot({**header, "format": 1}, arrays))
+    restored = load(older, preparer)
+    texts = [t for t, _ in banking_sample[:50]]
+    assert [p.top for p in restored.predict_texts(texts)] == [p.top for p in original.predict_texts(texts)]
+    # Rebuilt from the 200 examples the reservoir kept of the 400 learned.
+    assert set(restored.statistics.labels) == set(original.reservoir.labels)
+    assert restored.statistics.documents.sum() == len(original.reservoir.labels) == 200
+    assert original.statistics.documents.sum() == 400
 
 
 @pytest.mark.parametrize(
@@ -273,6 +292,22 @@ def test_categories_arriving_in_blocks_learn_nearly_as_well_as_a_shuffled_stream
     blocks = evaluate(Categorizer(preparer=preparer), arrival_order(train, arrival), test)
     assert shuffled.heldout_accuracy > 0.88
     assert blocks.heldout_accuracy >= shuffled.heldout_accuracy - 0.03
+
+
+def test_a_stream_a_hundred_times_its_reservoir_still_keeps_the_first_categories(preparer, banking) -> None:
+    """Sorted by category through a reservoir of 80: the first categories are long gone from it,
+    and only the per-category statistics (generative replay) keep them (without: 20 points lost)."""
+    train, test = stratified_split(banking, 0.2, seed=3)
+    config = CategorizerConfig(reservoir_size=80)
+    shuffled = evaluate(Categorizer(config, preparer), arrival_order(train, "shuffled"), test)
+    sorted_ = evaluate(Categorizer(config, preparer), arrival_order(train, "sorted"), test)
+    without = evaluate(
+        Categorizer(CategorizerConfig(reservoir_size=80, generated=0), preparer),
+        arrival_order(train, "sorted"),
+        test,
+    )
+    assert sorted_.heldout_accuracy >= shuffled.heldout_accuracy - 0.10
+    assert sorted_.heldout_accuracy >= without.heldout_accuracy + 0.08
 
 
 def test_spanish_tickets_are_tokenised_and_lemmatised_in_spanish(preparer) -> None:
