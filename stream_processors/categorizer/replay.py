@@ -89,6 +89,8 @@ class ClassStatistics:
 
     def _draw_pool(self, c: int) -> None:
         parts = self._present[c]
+        if not parts:  # its documents so far have no features (blank texts): nothing to draw from
+            return
         if len(parts) > 1:
             parts[:] = [np.concatenate(parts)]
         features = parts[0]
@@ -146,7 +148,8 @@ class ClassStatistics:
         self.built[:k], self.pools[:k] = arrays["built"], arrays["pools"]
 
     def sample_uniform(self, size: int) -> tuple[list[Counts], list[str]]:
-        """``size`` pseudo-documents of categories drawn uniformly from those seen."""
-        if not self.labels or size <= 0:
+        """``size`` pseudo-documents of categories drawn uniformly from those with features seen."""
+        drawn = np.flatnonzero(self.built[: len(self.labels)] > 0)
+        if not len(drawn) or size <= 0:
             return [], []
-        return self.sample(self.rng.integers(0, len(self.labels), size))
+        return self.sample(drawn[self.rng.integers(0, len(drawn), size)])

@@ -294,6 +294,17 @@ def test_categories_arriving_in_blocks_learn_nearly_as_well_as_a_shuffled_stream
     assert blocks.heldout_accuracy >= shuffled.heldout_accuracy - 0.03
 
 
+def test_a_category_first_seen_with_a_blank_text_is_learnt_once_it_has_words(preparer) -> None:
+    categorizer = Categorizer(preparer=preparer)
+    categorizer.learn_texts(["   ", "my card has not arrived"], ["blank_first", "card"])
+    assert categorizer.statistics.labels == ["blank_first", "card"]
+    _, labels = categorizer.statistics.sample_uniform(20)
+    assert set(labels) == {"card"}  # nothing to draw for a category without features yet
+    categorizer.learn_texts(["the app shows a blank screen"], ["blank_first"])
+    _, labels = categorizer.statistics.sample_uniform(50)
+    assert set(labels) == {"blank_first", "card"}
+
+
 def test_a_stream_a_hundred_times_its_reservoir_still_keeps_the_first_categories(preparer, banking) -> None:
     """Sorted by category through a reservoir of 80: the first categories are long gone from it,
     and only the per-category statistics (generative replay) keep them (without: 20 points lost)."""
