@@ -173,8 +173,10 @@ def login() -> Response | str:
     error = ""
     if flask.request.method == "POST":
         form = flask.request.form
-        if session_user() is not None:
-            # Already signed in: a form sent twice (a double click, the back button) goes on.
+        signed_in = session_user()
+        if signed_in is not None and signed_in.username == form.get("username", "").strip().lower():
+            # This user's form sent twice (a double click, the back button): go on. Someone else
+            # signing in on the same browser goes through the checks below.
             return flask.redirect(_safe_target(form.get("next", "")))
         expected = flask.session.get("csrf")
         if not expected or not secrets.compare_digest(str(expected), form.get("csrf", "")):

@@ -129,6 +129,11 @@ def test_a_sign_in_form_sent_twice_goes_on_instead_of_expiring(server: flask.Fla
     again = client.post("/login", data=form)
     assert (again.status_code, again.headers["Location"]) == (302, "/forecast")
     assert client.get("/forecast").status_code == 200
+    # Someone else on the same browser is not let through as the analyst: the form is checked.
+    other = client.post("/login", data={**form, "username": "admin"})
+    assert "The form expired" in other.get_data(as_text=True)
+    assert _sign_in(client, "admin", "/admin") == "/admin"
+    assert client.get("/admin").status_code == 200
 
 
 def test_a_missing_mart_is_an_error_naming_the_fix_and_an_empty_one_reads_empty(database_url: str) -> None:
