@@ -91,7 +91,8 @@ class Demo:
 
     def __init__(self, stack: Stack, database_url: str, tmp_path: Path, *args: str, **settings: str) -> None:
         seed = 500_000 + uuid.uuid4().int % 100_000
-        self.port, self.tmp_path = free_port(), tmp_path
+        self.port = free_port()
+        self.worker_log_path = tmp_path / "stack" / "logs" / "worker.log"  # under CXA_STACK_DIR
         # Saved credentials: the demo creates no users (three slow processes fewer).
         (tmp_path / "stack").mkdir()
         (tmp_path / "stack" / "demo-credentials.json").write_text(
@@ -163,7 +164,7 @@ class Demo:
         return self.log.read_text(errors="replace")
 
     def worker_log(self) -> str:
-        path = self.tmp_path / "stack" / "logs" / "worker.log"
+        path = self.worker_log_path
         return path.read_text(errors="replace") if path.exists() else "(no worker log)"
 
     def close(self) -> None:
@@ -232,9 +233,8 @@ def test_the_live_demo_stops_every_process_it_started(
     assert "killing it" not in output  # each stopped by itself, within its grace
     assert "delivered " in output  # the simulator flushed what it had queued
     # The worker logs to its file; the console keeps to the demo's own lines.
-    worker_log = tmp_path / "stack" / "logs" / "worker.log"
-    assert f"worker    started, logging to {worker_log}" in output
-    assert worker_log.exists()
+    assert f"worker    started, logging to {demo.worker_log_path}" in output
+    assert demo.worker_log_path.exists()
     assert "[WARNING]" not in output, output[-3000:]
     assert "[ERROR]" not in output, output[-3000:]
     _assert_no_connection(stack, database_url)

@@ -84,6 +84,25 @@ def _signed(vendor: str, name: str) -> tuple[str, bytes, dict[str, str]]:
     return f"/webhooks/chatwoot?token={secret}", body, {"X-Chatwoot-Delivery": f"delivery-{name}"}
 
 
+def _serve(port: int, env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+    """`cxa ingest serve` on ``port``, its output in ``log_path``."""
+    with log_path.open("wb") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "cxa", "ingest", "serve", "--port", str(port)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def _answers(client: httpx.Client, path: str) -> bool:
+    """``path`` answers 200 (the gateway may not listen yet)."""
+    try:
+        return client.get(path).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
 def test_webhooks_land_in_raw_once_and_reach_the_wall_board(stack, database_url: str, tmp_path: Path) -> None:
     group = f"cxa-gateway-{uuid.uuid4().hex[:8]}"
     start_at_the_end(stack.bootstrap_servers, group)
@@ -96,23 +115,11 @@ def test_webhooks_land_in_raw_once_and_reach_the_wall_board(stack, database_url:
             for vendor, s in SECRETS.items()
         },
     }
-    with (tmp_path / "gateway.log").open("wb") as log:
-        gateway = subprocess.Popen(
-            [sys.executable, "-m", "cxa", "ingest", "serve", "--port", str(port)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    gateway = _serve(port, env, tmp_path / "gateway.log")
     try:
         client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
 
-        def ready() -> bool:
-            try:
-                return client.get("/readyz").status_code == 200
-            except httpx.TransportError:
-                return False
-
-        wait_for(ready, timeout=60, what="the gateway to be ready")
+        wait_for(lambda: _answers(client, "/readyz"), timeout=60, what="the gateway to be ready")
         accepted = {}
         for vendor, names in TIMELINES.items():
             accepted[vendor] = 0
@@ -254,24 +261,12 @@ def test_the_gateway_waits_for_a_kafka_that_starts_late(stack, tmp_path: Path) -
         "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{late}",
         "CXA_INGEST_EVENTS_TOKEN": "events-token",
     }
-    with (tmp_path / "gateway.log").open("wb") as log:
-        gateway = subprocess.Popen(
-            [sys.executable, "-m", "cxa", "ingest", "serve", "--port", str(port)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    gateway = _serve(port, env, tmp_path / "gateway.log")
     forwarder: Forwarder | None = None
     try:
         client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
 
-        def serving() -> bool:
-            try:
-                return client.get("/healthz").status_code == 200
-            except httpx.TransportError:
-                return False
-
-        wait_for(serving, timeout=60, what="the gateway to serve without Kafka")
+        wait_for(lambda: _answers(client, "/healthz"), timeout=60, what="the gateway to serve without Kafka")
         assert client.get("/readyz").status_code == 503
         event = {
             "event_type": "agent.status_changed",
