@@ -124,6 +124,23 @@ def create_app(
             log.warning("Kafka did not acknowledge %d records: %s", len(records), exc)
             raise Refused(503, "Kafka did not acknowledge the events in time; retry later") from exc
 
+    def verify(vendor: Vendor, request: Request, body: bytes) -> None:
+        """Genuine if signed with any of the setting's comma-separated secrets (during a rotation,
+        or Zendesk's two webhooks); the refusal is the first secret's."""
+        setting = getattr(settings, vendor.secret_setting)
+        secrets = [part.strip() for part in setting.get_secret_value().split(",")] if setting else []
+        if not any(secrets):
+            raise Refused(
+                401, f"webhooks from {vendor.name} are off: set CXA_INGEST_{vendor.secret_setting.upper()}"
+            )
+        now, refusals = datetime.now(UTC), []
+        for secret in filter(None, secrets):  # an empty one would sign anything
+            try:
+                return vendor.verify(request.headers, request.query_params, body, secret, now, max_age)
+            except Unauthorized as exc:
+                refusals.append(exc)
+        raise Refused(401, str(refusals[0]))
+
     async def dead_letter(origin: str, body: bytes, refused: Refused) -> None:
         assert refused.kind is not None
         headers = [
@@ -209,22 +226,7 @@ def create_app(
             raise HTTPException(404, f"no such helpdesk: {name} (known: {', '.join(sorted(vendors))})")
 
         async def handle(body: bytes) -> JSONResponse:
-            secret = getattr(settings, vendor.secret_setting)
-            if secret is None:
-                raise Refused(
-                    401, f"webhooks from {name} are off: set CXA_INGEST_{vendor.secret_setting.upper()}"
-                )
-            try:
-                vendor.verify(
-                    request.headers,
-                    request.query_params,
-                    body,
-                    secret.get_secret_value(),
-                    datetime.now(UTC),
-                    max_age,
-                )
-            except Unauthorized as exc:
-                raise Refused(401, str(exc)) from None
+            verify(vendor, request, body)
             payload = _json(body)
             if not isinstance(payload, dict):
                 raise Refused(

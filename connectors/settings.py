@@ -17,7 +17,10 @@ class GatewaySettings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="Address to listen on (0.0.0.0 in a container)")
     port: int = Field(default=8060, ge=1, le=65535)
     events_token: SecretStr | None = Field(default=None, description="Bearer token of POST /events")
-    zendesk_secret: SecretStr | None = Field(default=None, description="The Zendesk webhook's signing secret")
+    zendesk_secret: SecretStr | None = Field(
+        default=None,
+        description="The Zendesk webhooks' signing secrets (events, CSAT trigger), comma-separated",
+    )
     zendesk_max_age_seconds: int = Field(
         default=300, ge=1, description="Zendesk deliveries signed longer ago are refused (replays)"
     )

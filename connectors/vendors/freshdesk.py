@@ -73,6 +73,8 @@ def delivery(headers: Mapping[str, str], payload: Any) -> str:
     parts = [ticket.get("id"), payload.get("event"), ticket.get("updated_at"), payload.get("triggered_event")]
     if payload.get("event") in _COMMENTED:
         parts.append(comment)
+    elif payload.get("event") == "csat_submitted":
+        parts.append(payload.get("rating"))  # a changed answer, with the ticket's time unchanged
     return hashlib.sha256("\n".join(map(str, parts)).encode("utf-8")).hexdigest()
 
 
@@ -182,8 +184,15 @@ def to_events(payload: Any, mapping: VendorMapping, delivery_id: str) -> list[Ev
     elif kind == "ticket_priority_changed":
         priority = mapping.priority(NAME, ticket.get("priority"))
         made.add(events.TicketPriorityChanged, occurred_at=at, priority=priority, agent_id=doer)
-    # csat_submitted: Freshdesk's placeholders give no rating (it is read from
-    # /api/v2/tickets/{id}/satisfaction_ratings); an old rule still sending it makes no event.
+    elif kind == "csat_submitted":
+        # No placeholder gives the answer: one rule per answer sends it as a constant. The survey
+        # may leave the ticket's update time as it was; the rating then carries that time.
+        if payload.get("rating") in (None, ""):
+            raise Unmappable(
+                'csat_submitted without "rating": each customer-feedback rule sends its answer '
+                "(docs/helpdesks.md, Freshdesk rule 8)"
+            )
+        made.add(events.CsatSubmitted, occurred_at=at, rating=mapping.rating(NAME, payload["rating"]))
     return made.events
 
 

@@ -15,7 +15,7 @@ import uuid
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any, Final
+from typing import Annotated, Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -57,6 +57,9 @@ class VendorMapping(BaseModel):
     )
     category_field: str | None = Field(default=None, description="A custom field holding the category")
     time_zone: str = Field(default="UTC", description="Of times sent without an offset (Freshdesk's)")
+    ratings: dict[str, Annotated[int, Field(ge=1, le=5)]] = Field(
+        default_factory=dict, description="Satisfaction answers (words) as the contract's 1-5 rating"
+    )
 
     def status(self, vendor: str, value: str) -> TicketStatus:
         return _look_up(self.statuses, value, f"[{vendor}.statuses]", "status")
@@ -65,6 +68,13 @@ class VendorMapping(BaseModel):
         if value is None or value == "":
             return self.default_priority
         return _look_up(self.priorities, value, f"[{vendor}.priorities]", "priority")
+
+    def rating(self, vendor: str, value: object) -> int:
+        """A satisfaction answer: a number 1 to 5 as it is, a word through ``[vendor.ratings]``."""
+        text = str(value if value is not None else "").strip()
+        if text in {"1", "2", "3", "4", "5"}:
+            return int(text)
+        return int(_look_up(self.ratings, text, f"[{vendor}.ratings]", "satisfaction rating"))
 
     def channel(self, value: str | None) -> Channel:
         """Channels are informative: an unknown one is the default, never a refusal."""

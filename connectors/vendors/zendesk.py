@@ -4,6 +4,9 @@ Signed: ``X-Zendesk-Webhook-Signature`` is base64(HMAC-SHA256(secret, timestamp 
 timestamp from ``X-Zendesk-Webhook-Signature-Timestamp``; a timestamp older than
 ``CXA_INGEST_ZENDESK_MAX_AGE_SECONDS`` is a replay. The body's ``id`` identifies the event and is
 kept on retries. ``detail`` is the ticket after the change, ``event`` the change itself.
+
+Zendesk has no satisfaction event: a trigger on the satisfaction rating notifies a second webhook
+(same URL) with the body we document, typed ``cxa:ticket.satisfaction_rated``.
 """
 
 from collections.abc import Mapping
@@ -28,6 +31,8 @@ from cxa.events import EventBase, TicketStatus
 
 NAME = "zendesk"
 _TYPE_PREFIX = "zen:event-type:"
+SATISFACTION_RATED = "cxa:ticket.satisfaction_rated"
+"""The ``type`` of the CSAT trigger's body (docs/helpdesks.md)."""
 _RESOLVED = {TicketStatus.SOLVED, TicketStatus.CLOSED}
 
 
@@ -58,10 +63,13 @@ def verify(
 def delivery(headers: Mapping[str, str], payload: Any) -> str:
     if not payload.get("id"):
         raise Unmappable("a Zendesk event without its id")
-    return f"{payload.get('account_id')}:{payload['id']}"
+    account = payload.get("account_id") or header(headers, "X-Zendesk-Account-Id")
+    return f"{account}:{payload['id']}"
 
 
 def to_events(payload: Any, mapping: VendorMapping, delivery_id: str) -> list[EventBase]:
+    if payload.get("type") == SATISFACTION_RATED:
+        return _satisfaction(payload, mapping, delivery_id)
     kind = str(payload.get("type", "")).removeprefix(_TYPE_PREFIX)
     detail = payload.get("detail") or {}
     change = payload.get("event") or {}
@@ -132,6 +140,24 @@ def to_events(payload: Any, mapping: VendorMapping, delivery_id: str) -> list[Ev
         field = change.get("custom_field") or {}
         if mapping.category_field in (str(field.get("id")), field.get("title")) and change.get("current"):
             made.category(at, agent, str(change["current"]), change.get("previous") or None)
+    return made.events
+
+
+def _satisfaction(payload: Any, mapping: VendorMapping, delivery_id: str) -> list[EventBase]:
+    """The CSAT trigger's body. Offered and unoffered surveys are no rating."""
+    ticket = (payload.get("detail") or {}).get("id")
+    if not ticket:
+        raise Unmappable("a satisfaction rating without detail.id: is the body the documented template?")
+    rating = str(payload.get("rating") or "").strip()
+    if rating.lower() in {"", "offered", "unoffered"}:
+        return []
+    made = Made(NAME, delivery_id, entity_id(NAME, ticket))
+    made.add(
+        events.CsatSubmitted,
+        occurred_at=iso(payload["time"]),
+        rating=mapping.rating(NAME, rating),
+        comment=cut(payload.get("comment"), 10_000) or None,
+    )
     return made.events
 
 

@@ -25,6 +25,8 @@ pytestmark = pytest.mark.integration
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "webhooks"
 SECRETS = {"zendesk": "zd-secret", "freshdesk": "fd-token", "jira": "jira-secret", "chatwoot": "cw-token"}
+ZENDESK_CSAT_SECRET = "zd-csat-secret"
+"""Zendesk's CSAT comes from a second webhook (a trigger's), signed with a secret of its own."""
 
 # Each helpdesk's deliveries in the order they happened. Zendesk and Freshdesk leave their ticket
 # pending; Jira and Chatwoot resolve theirs: a backlog of two.
@@ -36,12 +38,14 @@ TIMELINES = {
         "ticket_status_changed.json",
         "ticket_comment_added_internal.json",
         "ticket_priority_changed.json",
+        "ticket_satisfaction_rated.json",
     ],
     "freshdesk": [
         "ticket_created.json",
         "ticket_assigned.json",
         "agent_replied.json",
         "ticket_status_changed.json",
+        "csat_submitted.json",
     ],
     "jira": [
         "issue_created.json",
@@ -58,14 +62,14 @@ TIMELINES = {
         "message_updated_csat.json",
     ],
 }
-EVENTS = {"zendesk": 6, "freshdesk": 4, "jira": 5, "chatwoot": 5}
+EVENTS = {"zendesk": 7, "freshdesk": 5, "jira": 5, "chatwoot": 5}
 """Contract events the timelines make (the created ticket's assignment and status included)."""
 
 
 def _signed(vendor: str, name: str) -> tuple[str, bytes, dict[str, str]]:
     """URL, body and headers as the helpdesk sends them, signed with the test's secret."""
     body = (FIXTURES / vendor / name).read_bytes()
-    secret = SECRETS[vendor]
+    secret = ZENDESK_CSAT_SECRET if name == "ticket_satisfaction_rated.json" else SECRETS[vendor]
     if vendor == "zendesk":
         stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         signature = base64_signature(secret, stamp.encode() + body)
@@ -114,6 +118,7 @@ def test_webhooks_land_in_raw_once_and_reach_the_wall_board(stack, database_url:
             f"CXA_INGEST_{vendor.upper()}_{'TOKEN' if vendor == 'freshdesk' else 'SECRET'}": s
             for vendor, s in SECRETS.items()
         },
+        "CXA_INGEST_ZENDESK_SECRET": f"{SECRETS['zendesk']}, {ZENDESK_CSAT_SECRET}",
     }
     gateway = _serve(port, env, tmp_path / "gateway.log")
     try:
@@ -224,6 +229,12 @@ def test_webhooks_land_in_raw_once_and_reach_the_wall_board(stack, database_url:
         "ticket.status_changed",
         "ticket.csat_submitted",
     ]
+    ratings = one_row(
+        database_url,
+        "SELECT array_agg(ticket_id || '=' || (payload->>'rating') ORDER BY ticket_id) FROM raw.ticket_events"
+        " WHERE event_type = 'ticket.csat_submitted'",
+    )[0]
+    assert ratings == ["chatwoot:1234=5", "freshdesk:4711=5", "zendesk:35436=5"]
 
 
 class Forwarder(socketserver.ThreadingTCPServer):

@@ -93,6 +93,25 @@ def test_a_helpdesk_without_its_secret_set_is_refused_with_the_setting_to_set(ga
     assert client.post("/webhooks/nosuch", content=b"{}").status_code == 404
 
 
+def test_a_webhook_signed_with_any_of_its_comma_separated_secrets_is_genuine() -> None:
+    """During a rotation, or for Zendesk's second (CSAT) webhook; an empty entry signs nothing."""
+    settings = GatewaySettings(jira_secret=f" , old-secret,{JIRA_HEADERS['_secret']} ,", _env_file=None)  # type: ignore[call-arg]
+    with TestClient(create_app(settings, Recording(), VENDORS, load_mappings())) as client:
+        assert _jira(client, "issue_created.json") == (202, {"accepted": 1})
+        body = (FIXTURES / "jira" / "issue_created.json").read_bytes()
+        forged = {
+            **JIRA_HEADERS["deliveries"]["issue_created.json"],
+            "X-Hub-Signature": f"sha256={hex_signature('', body)}",
+        }
+        response = client.post("/webhooks/jira", content=body, headers=forged)
+        assert response.status_code == 401
+        assert "does not match" in response.json()["error"]
+    blank = GatewaySettings(jira_secret=" , ", _env_file=None)  # type: ignore[call-arg]
+    with TestClient(create_app(blank, Recording(), VENDORS, load_mappings())) as client:
+        status, answer = _jira(client, "issue_created.json")
+        assert (status, "CXA_INGEST_JIRA_SECRET" in answer["error"]) == (401, True)
+
+
 def test_what_cannot_be_mapped_is_400_with_the_reason_and_dead_lettered_with_its_body(gateway) -> None:
     client, publisher = gateway
     payload = json.loads((FIXTURES / "jira" / "issue_updated_status.json").read_text())

@@ -90,11 +90,28 @@ def test_resolved_back_to_open_is_a_reopen() -> None:
     assert isinstance(reopened, events.TicketReopened)
 
 
-def test_a_priority_change_and_what_the_placeholders_cannot_carry() -> None:
+def test_a_priority_change_is_the_tickets_new_priority() -> None:
     (changed,) = _events("ticket_priority_changed.json")  # Medium -> High
     assert isinstance(changed, events.TicketPriorityChanged)
     assert changed.priority == events.Priority.HIGH
-    assert _events("csat_submitted.json") == []  # no placeholder gives the rating
+
+
+def test_each_customer_feedback_rule_sends_its_answer_as_the_rating() -> None:
+    (rated,) = _events("csat_submitted.json")  # "Awesome"
+    assert isinstance(rated, events.CsatSubmitted)
+    assert (rated.ticket_id, rated.rating, rated.comment) == ("freshdesk:4711", 5, None)
+    payload = _payload("csat_submitted.json")
+    answers = {"Not Good": 1, "neutral": 3, "2": 2}
+    ids = set()
+    for answer, rating in answers.items():
+        again = {**payload, "rating": answer}
+        (event,) = freshdesk.to_events(again, MAPPING, freshdesk.delivery({}, again))
+        assert event.rating == rating
+        ids.add(event.event_id)
+    assert len(ids) == len(answers)  # an answer changed at the same update time is a new event
+    del payload["rating"]
+    with pytest.raises(Unmappable, match="rule 8"):  # a rule written before ratings were sent
+        freshdesk.to_events(payload, MAPPING, "d")
 
 
 def test_two_rules_fired_by_one_save_get_different_ids_and_a_resend_the_same() -> None:

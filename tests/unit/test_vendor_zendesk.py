@@ -9,7 +9,7 @@ import pytest
 
 from connectors.vendors import zendesk
 from connectors.vendors.auth import Unauthorized
-from connectors.vendors.mapping import load_mappings
+from connectors.vendors.mapping import Unmappable, load_mappings
 from cxa import events
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "webhooks" / "zendesk"
@@ -97,6 +97,24 @@ def test_a_priority_change_is_the_tickets_new_priority_by_the_agent() -> None:
     payload = json.loads((FIXTURES / "ticket_priority_changed.json").read_text())
     payload["event"]["current"] = "NORMAL"  # a change the mapping folds into the same priority
     assert zendesk.to_events(payload, MAPPING, "d") == []
+
+
+def test_the_csat_triggers_rating_is_a_csat_event_and_a_survey_only_offered_is_none() -> None:
+    (rated,) = _events("ticket_satisfaction_rated.json")  # "Good", with a comment
+    assert isinstance(rated, events.CsatSubmitted)
+    assert (rated.ticket_id, rated.rating) == ("zendesk:35436", 5)
+    assert rated.comment == "Quick and clear, thank you!"
+    assert rated.occurred_at == datetime(2026, 12, 9, 16, 5, tzinfo=UTC)
+    payload = json.loads((FIXTURES / "ticket_satisfaction_rated.json").read_text())
+    for answer, rating in [("bad", 1), ("4", 4)]:  # Zendesk's two answers, or a 1-5 scale's number
+        (event,) = zendesk.to_events({**payload, "rating": answer, "comment": ""}, MAPPING, "d")
+        assert (event.rating, event.comment) == (rating, None)
+    assert zendesk.to_events({**payload, "rating": "Offered"}, MAPPING, "d") == []
+    with pytest.raises(Unmappable, match=r"\[zendesk.ratings\]"):
+        zendesk.to_events({**payload, "rating": "so-so"}, MAPPING, "d")
+    del payload["detail"]
+    with pytest.raises(Unmappable, match=r"detail\.id"):
+        zendesk.to_events(payload, MAPPING, "d")
 
 
 def test_a_retry_keeps_the_event_ids() -> None:
