@@ -174,8 +174,9 @@ def categorizer_bench(
         "pseudo-documents from the per-category statistics (generative replay; the 'no generative "
         "replay' rows are the same run without them). A reservoir of 10,000 holds all of this "
         "8,000-example stream; 800 and 80 show a stream 10x and 100x longer than the reservoir. "
-        "River's pipelines learn one example at a time; the SVM is fitted on the whole "
-        "training part at once. See bench/categorizer.py.",
+        "River's pipelines learn one example at a time; the SVMs are fitted on the whole "
+        "training part at once, on scikit-learn's TF-IDF of words and characters, and on the "
+        "categorizer's own hashed features. See bench/categorizer.py.",
     )
     typer.echo(path.read_text())
 
