@@ -5,7 +5,8 @@ below capacity, and then live a realistic life: agent replies after a handle tim
 channel, category and the agent's proficiency; the ticket is solved, or waits on the customer
 (pending) or a third party (on hold); customers reply; solved tickets close after four days unless
 reopened; some customers rate the service, more happily when they waited less. The true category,
-hidden when the ticket is created, is confirmed (or corrected) by the agent after the first reply.
+hidden when the ticket is created, is confirmed (or corrected) by the agent after the first reply;
+at that first reply the agent also corrects some tickets' priority (triage), mostly upwards.
 
 Every state change is emitted as a contract event at its simulated time, in time order. Backfill
 runs the clock as fast as it can; live mode paces it on the wall clock and lets an external router
@@ -33,6 +34,8 @@ from producers.simulation.texts import TextBank
 Emit = Callable[[events.EventBase], None]
 
 PRIORITY_RANK = {Priority.URGENT: 0, Priority.HIGH: 1, Priority.NORMAL: 2, Priority.LOW: 3}
+BY_RANK = sorted(PRIORITY_RANK, key=PRIORITY_RANK.__getitem__)
+RAISED_AT_TRIAGE = 0.7  # of the priorities an agent corrects, the share raised
 REAL_TIME = {Channel.CHAT, Channel.PHONE}
 # Minutes of agent work per reply, by channel (before category, skill and noise factors).
 WORK_MINUTES = {
@@ -130,6 +133,9 @@ class Simulation:
         self.external_routing = external_routing
         self.policy: FallbackPolicy = policy or settings.fallback_policy
         self.rng = random.Random(settings.seed)
+        # Triage draws from its own generator, with ids of its own, so it shifts none of the
+        # main generator's draws.
+        self.triage = random.Random(f"{settings.seed}/triage")
         self.customers = customers
         self.customer_weights = [c.activity for c in customers]
         self.staff = {agent.agent_id: Staff(agent) for agent in agents}
@@ -163,9 +169,12 @@ class Simulation:
             return uuid.uuid5(_EVENT_NAMESPACE, f"{self.id_prefix}/{self.emitted}")
         return uuid.UUID(int=bits, version=4)
 
-    def emit(self, model: type[events.EventBase], **fields: object) -> None:
+    def emit(
+        self, model: type[events.EventBase], event_id: uuid.UUID | None = None, **fields: object
+    ) -> None:
         self.emitted += 1
-        self.emit_event(model(event_id=self._event_id(), occurred_at=self._at(self.now), **fields))
+        identity = event_id or self._event_id()
+        self.emit_event(model(event_id=identity, occurred_at=self._at(self.now), **fields))
 
     def schedule(self, at: float, kind: Kind, ref: str) -> None:
         self.sequence += 1
@@ -431,6 +440,8 @@ class Simulation:
         staff = self.staff[ticket.agent_id]
         staff.active.discard(ticket.ticket_id)
         ticket.replies += 1
+        if ticket.first_reply_at is None:
+            self._triage(ticket, ticket.agent_id)
         self.emit(events.AgentReplied, ticket_id=ticket.ticket_id, agent_id=ticket.agent_id)
         if ticket.first_reply_at is None:
             ticket.first_reply_at = self.now
@@ -451,6 +462,22 @@ class Simulation:
                 self._later(IDLE_SOLVE_AFTER.total_seconds() / 60, Kind.IDLE_SOLVE, ticket)
         self._work_backlog(staff)
         self._dispatch()
+
+    def _triage(self, ticket: Ticket, agent_id: str) -> None:
+        """Reading the ticket, the agent corrects some priorities by one step, mostly upwards."""
+        if self.triage.random() >= self.settings.priority_change_rate:
+            return
+        rank = PRIORITY_RANK[ticket.priority]
+        raised = self.triage.random() < RAISED_AT_TRIAGE
+        rank = rank - 1 if (raised and rank > 0) or rank == len(BY_RANK) - 1 else rank + 1
+        ticket.priority = BY_RANK[rank]
+        self.emit(
+            events.TicketPriorityChanged,
+            event_id=uuid.uuid5(_EVENT_NAMESPACE, f"{self.id_prefix}/{ticket.ticket_id}/triage"),
+            ticket_id=ticket.ticket_id,
+            priority=ticket.priority,
+            agent_id=agent_id,
+        )
 
     def _solve(self, ticket: Ticket) -> None:
         self._set_status(ticket, TicketStatus.SOLVED)

@@ -37,6 +37,9 @@ class SimulationSettings(BaseSettings):
     wrong_first_guess_share: float = Field(
         default=0.15, ge=0, le=1, description="Share of tickets whose category agents correct"
     )
+    priority_change_rate: float = Field(
+        default=0.05, ge=0, le=1, description="Share of tickets whose priority the agent changes at triage"
+    )
     csat_response_rate: float = Field(default=0.35, ge=0, le=1)
     reopen_rate: float = Field(default=0.06, ge=0, le=1)
     texts_path: Path | None = Field(default=None, description="Labelled texts (CSV); None: shipped")

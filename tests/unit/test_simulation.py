@@ -93,6 +93,27 @@ def test_each_ticket_lives_its_life_in_order(history) -> None:
     assert checked > 5_000
 
 
+def test_agents_correct_some_priorities_at_their_first_reply_mostly_upwards(history) -> None:
+    created = {e.ticket_id: e for e in history if isinstance(e, events.TicketCreated)}
+    changes = [e for e in history if isinstance(e, events.TicketPriorityChanged)]
+    share = len(changes) / len(created)
+    assert share == pytest.approx(SimulationSettings().priority_change_rate, abs=0.01)
+    assert len({e.ticket_id for e in changes}) == len(changes)  # once per ticket
+    rank = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
+    steps = [rank[created[e.ticket_id].priority] - rank[e.priority] for e in changes]
+    assert set(steps) <= {-1, 1}
+    assert 0.55 < steps.count(1) / len(steps) < 0.9
+    first_reply = {}
+    for event in history:
+        if isinstance(event, events.AgentReplied):
+            first_reply.setdefault(event.ticket_id, event)
+    for change in changes:  # by the agent who answers, just before the answer
+        reply = first_reply[change.ticket_id]
+        assert (change.agent_id, change.occurred_at) == (reply.agent_id, reply.occurred_at)
+    without = _history(3, priority_change_rate=0.0)
+    assert not any(isinstance(e, events.TicketPriorityChanged) for e in without)
+
+
 def test_labels_are_revealed_later_and_some_first_guesses_are_corrected(history) -> None:
     created = [e for e in history if isinstance(e, events.TicketCreated)]
     confirmed = [e for e in history if isinstance(e, events.TicketCategoryConfirmed)]
