@@ -13,6 +13,21 @@ from stream_processors.categorizer.reservoir import Reservoir
 from stream_processors.categorizer.text import TextPreparer
 
 
+def in_blocks(labels: Sequence[str], categories: int) -> bool:
+    """Whether a batch's labels cover few of the ``categories`` known: one, or at most an eighth of
+    the batch's size and a quarter of the categories. A shuffled batch covers many of a large
+    taxonomy, and nearly all of a small one.
+
+    >>> in_blocks(["card_arrival"] * 30 + ["card_linking"] * 2, categories=77)
+    True
+    >>> in_blocks([f"category_{i % 25}" for i in range(32)], categories=77)
+    False
+    >>> in_blocks(["refund", "refund", "billing", "refund"], categories=3)
+    False
+    """
+    return len(set(labels)) <= max(1, min(len(labels) // 8, categories // 4))
+
+
 @dataclass(frozen=True)
 class CategorizerConfig:
     """Everything that shapes the model; stored in its checkpoints."""
@@ -23,6 +38,9 @@ class CategorizerConfig:
     temperature: float = 4.0
     rehearsal: int = 3
     generated: int = 2
+    # A batch of few categories (categories arriving in blocks) pushes every other one down
+    # unless more of those are rehearsed.
+    generated_in_blocks: int = 6
     reservoir_size: int = 10_000
     seed: int = 0
 
@@ -47,7 +65,8 @@ class Categorizer:
     Learning a batch also rehearses ``rehearsal`` times as many examples drawn from a bounded
     reservoir of past ones, so a single pass over the stream gets close to batch training, and
     ``generated`` times as many pseudo-documents drawn from per-category feature statistics, which
-    remember every category however the stream is ordered and however small the reservoir.
+    remember every category however the stream is ordered and however small the reservoir
+    (``generated_in_blocks`` times as many for a batch of few categories: :func:`in_blocks`).
 
     >>> categorizer = Categorizer()
     >>> categorizer.learn_texts(["my card has not arrived", "how do I transfer money"], ["card", "transfer"])
@@ -106,7 +125,9 @@ class Categorizer:
         self.frequencies.observe(documents)
         self.statistics.observe(documents, labels)
         past, past_labels = self.reservoir.sample(self.config.rehearsal * len(documents))
-        pseudo, pseudo_labels = self.statistics.sample_uniform(self.config.generated * len(documents))
+        blocks = in_blocks(labels, len(self.statistics.labels))
+        generated = self.config.generated_in_blocks if blocks else self.config.generated
+        pseudo, pseudo_labels = self.statistics.sample_uniform(generated * len(documents))
         batch = [*documents, *past, *pseudo]
         self.model.learn_many(self.frequencies.weigh(batch), [*labels, *past_labels, *pseudo_labels])
         self.reservoir.add(documents, labels)

@@ -294,6 +294,21 @@ def test_categories_arriving_in_blocks_learn_nearly_as_well_as_a_shuffled_stream
     assert blocks.heldout_accuracy >= shuffled.heldout_accuracy - 0.03
 
 
+def test_a_batch_of_few_categories_rehearses_more_pseudo_documents(preparer, banking_sample) -> None:
+    rows = arrival_order(banking_sample, "shuffled", seed=3)
+    categorizer = Categorizer(preparer=preparer)
+    categorizer.learn_texts([text for text, _ in rows[:64]], [c for _, c in rows[:64]])
+    drawn: list[int] = []
+    sample = categorizer.statistics.sample_uniform
+    categorizer.statistics.sample_uniform = lambda size: drawn.append(size) or sample(size)  # type: ignore[method-assign]
+    mixed = rows[64:96]
+    one = [row for row in rows if row[1] == rows[0][1]][:32]
+    for batch in (mixed, one):
+        categorizer.learn_texts([text for text, _ in batch], [c for _, c in batch])
+    config = categorizer.config
+    assert drawn == [config.generated * len(mixed), config.generated_in_blocks * len(one)]
+
+
 def test_a_category_first_seen_with_a_blank_text_is_learnt_once_it_has_words(preparer) -> None:
     categorizer = Categorizer(preparer=preparer)
     categorizer.learn_texts(["   ", "my card has not arrived"], ["blank_first", "card"])
@@ -313,7 +328,7 @@ def test_a_stream_a_hundred_times_its_reservoir_still_keeps_the_first_categories
     shuffled = evaluate(Categorizer(config, preparer), arrival_order(train, "shuffled"), test)
     sorted_ = evaluate(Categorizer(config, preparer), arrival_order(train, "sorted"), test)
     without = evaluate(
-        Categorizer(CategorizerConfig(reservoir_size=80, generated=0), preparer),
+        Categorizer(CategorizerConfig(reservoir_size=80, generated=0, generated_in_blocks=0), preparer),
         arrival_order(train, "sorted"),
         test,
     )
