@@ -22,7 +22,7 @@ from batch.settings import BatchSettings
 from batch.shift_plan import HOURS_PER_WEEK, plan_shifts
 from batch.staffing import Targets, channel_needs
 from cxa import db
-from cxa.marts import ForecastGrain
+from cxa.marts import UNCATEGORIZED, ForecastGrain
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +133,8 @@ def forecast_step(database_url: str, settings: BatchSettings, as_of: datetime) -
         for queue_type in QUEUE_TYPES:
             histories = queue_histories(conn, queue_type, since, end)
             started = said = time.perf_counter()
+            if queue_type == "category":
+                histories.pop(UNCATEGORIZED, None)  # the labelling backlog, not a queue
             for done, (queue, hourly) in enumerate(histories.items()):
                 if time.perf_counter() - said >= PROGRESS_SECONDS:
                     said = time.perf_counter()

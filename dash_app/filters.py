@@ -4,6 +4,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from cxa.marts import UNCATEGORIZED
+
 DIMENSIONS = ("channel", "priority", "category", "assigned_agent_id")
 
 
@@ -20,8 +22,8 @@ class TicketFilter:
         clauses = [f"{time_column} >= %s", f"{time_column} < %s"]
         params: list[Any] = [self.start, self.end + timedelta(days=1)]
         if self.categories:
-            clauses.append("coalesce(category, 'uncategorized') = ANY(%s)")
-            params.append(list(self.categories))
+            clauses.append("coalesce(category, %s) = ANY(%s)")
+            params += [UNCATEGORIZED, list(self.categories)]
         if self.channels:
             clauses.append("channel = ANY(%s)")
             params.append(list(self.channels))

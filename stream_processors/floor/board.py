@@ -10,6 +10,7 @@ today* counts ratings 4-5 over all ratings since midnight UTC; *backlog* is ever
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from cxa.marts import UNCATEGORIZED
 from stream_processors.floor.state import RESOLVED, FloorState, _at, first_reply_due
 
 
@@ -61,7 +62,7 @@ def board(state: FloorState, now: datetime, at_risk_within: timedelta) -> Board:
     waiting = state.waiting(now, reroute_after=timedelta(0))
     queues: dict[tuple[str, str], list[datetime]] = {}
     for ticket in waiting:
-        key = (ticket.category or "uncategorized", ticket.priority.value)
+        key = (ticket.category or UNCATEGORIZED, ticket.priority.value)
         queues.setdefault(key, []).append(ticket.created_at)
     at_risk = []
     backlog = 0

@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from batch.settings import BatchSettings
 from batch.staffing import channel_needs
 from cxa import db
 from cxa.events import Channel, Priority, TicketCreated
-from cxa.marts import ForecastGrain
+from cxa.marts import UNCATEGORIZED, ForecastGrain
 from dash_app.warehouse import Warehouse
 from tests.fixtures.history import History, generate_history
 from tests.fixtures.raw_loader import load_history
@@ -82,6 +83,17 @@ def test_nightly_builds_marts_forecasts_and_staffing_and_is_safe_to_rerun(
     # Webhook-fed and replayed tickets come from customers, and are worked by agents, that no
     # reference data names: the nightly job must still pass, and show them as unknown.
     stranger, outsider = history.customers.pop(0), history.agents.pop(0)
+    # Tickets no agent categorized: the labelling backlog, which gets no forecast of its own.
+    created = [event for event in history.ticket_events if isinstance(event, TicketCreated)]
+    history.ticket_events += [
+        event.model_copy(
+            update={
+                "event_id": uuid.uuid5(uuid.NAMESPACE_URL, event.ticket_id),
+                "ticket_id": f"U-{event.ticket_id}",
+            }
+        )
+        for event in created[::20]
+    ]
     load_history(database_url, history)
 
     first = nightly(database_url, tmp_path)
@@ -90,6 +102,10 @@ def test_nightly_builds_marts_forecasts_and_staffing_and_is_safe_to_rerun(
         assert step in first.stdout
 
     with db.connect(database_url) as conn:
+        uncategorized = conn.execute(
+            "SELECT sum(tickets_created) FROM marts.ticket_volume_hourly WHERE category = %s",
+            (UNCATEGORIZED,),
+        ).fetchone()
         queues = conn.execute(
             "SELECT queue_type, count(DISTINCT queue), count(*) FILTER (WHERE grain = 'hour'),"
             " count(*) FILTER (WHERE grain = 'day'), min(model_version), bool_and(yhat_lower <= yhat"
@@ -124,6 +140,7 @@ def test_nightly_builds_marts_forecasts_and_staffing_and_is_safe_to_rerun(
         gap = conn.execute(
             "SELECT bool_and(gap = agents_required - agents_scheduled), count(*) FROM marts.staffing_gap"
         ).fetchone()
+    assert uncategorized == (len(created[::20]),)
     assert [row[:4] for row in queues] == [
         ("category", 5, 5 * 14 * 24, 5 * 14),
         ("channel", 5, 5 * 14 * 24, 5 * 14),

@@ -162,7 +162,7 @@ def test_filter_parsing_and_sql():
     where, params = f.where()
     assert "category" in where
     assert "channel" not in where
-    assert params == [date(2026, 2, 1), date(2026, 3, 2), ["refund"]]
+    assert params == [date(2026, 2, 1), date(2026, 3, 2), "uncategorized", ["refund"]]
     default = parse_filter(None, None, None, None, None, default_end=date(2026, 3, 2))
     assert default.start == date(2026, 2, 3)
 

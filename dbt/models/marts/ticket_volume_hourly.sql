@@ -2,7 +2,7 @@
 select
     date_trunc('hour', created_at at time zone 'UTC') at time zone 'UTC' as hour_at,
     channel,
-    coalesce(category, 'uncategorized') as category,
+    coalesce(category, 'uncategorized') as category,  -- cxa.marts.UNCATEGORIZED
     count(*) as tickets_created,
     count(*) filter (where priority in ('urgent', 'high')) as urgent_or_high_created
 from {{ ref('ticket_analytics') }}
