@@ -12,7 +12,7 @@ busy machine disturbs less); peak memory is the process's maximum resident set s
 Reservoir rows: the same 8,000-example stream with a reservoir of 800 and 80, which is what a
 stream 10x and 100x longer than the reservoir does to rehearsal (each stored example stands for 10
 or 100 seen ones), with generative replay and, for the orders in blocks, the same run without it
-(and, sorted, without the 6x replay that batches of few categories get).
+(and, sorted, without the 6x replay while categories arrive in blocks).
 Baseline rows: River's standard pipelines, one example at a time
 (BagOfWords | MultinomialNB; TFIDF | one-vs-rest PAClassifier; TFIDF | one-vs-rest
 LogisticRegression), and a batch TF-IDF (words 1-2 + characters 2-5) linear SVM fitted on the
@@ -41,6 +41,7 @@ from stream_processors.categorizer import (
     stratified_split,
 )
 from stream_processors.categorizer.evaluation import Example
+from stream_processors.categorizer.pipeline import IN_BLOCKS
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +53,15 @@ def peak_mb() -> int:
 
 
 def ours(
-    train: Sequence[Example], test: Sequence[Example], config: CategorizerConfig, batch_size: int
+    train: Sequence[Example],
+    test: Sequence[Example],
+    config: CategorizerConfig,
+    batch_size: int,
+    in_blocks: int = IN_BLOCKS,
 ) -> dict[str, Any]:
-    report = evaluate(Categorizer(config), train, test, batch_size=batch_size)
+    categorizer = Categorizer(config)
+    categorizer.in_blocks_factor = in_blocks
+    report = evaluate(categorizer, train, test, batch_size=batch_size)
     return {
         "heldout_accuracy": round(report.heldout_accuracy, 4),
         "macro_f1": round(report.macro_f1, 4),
@@ -161,7 +168,7 @@ def run(data: Path, seeds: list[int], batch_size: int, baselines: bool = True) -
             )
     train, test = stratified_split(examples, 0.2, seeds[0])
     for arrival in ("shuffled", "sorted"):  # the same run's speed and accuracy of the earlier default
-        earlier = CategorizerConfig(rehearsal=6, generated=0, generated_in_blocks=0)
+        earlier = CategorizerConfig(rehearsal=6, generated=0)
         figures = ours(arrival_order(train, arrival, seeds[0]), test, earlier, batch_size)
         add("cxa categorizer, earlier default (6x rehearsal, no replay)", arrival, seeds[0], 10_000, figures)
     for reservoir in (800, 80):
@@ -170,12 +177,10 @@ def run(data: Path, seeds: list[int], batch_size: int, baselines: bool = True) -
             config = CategorizerConfig(reservoir_size=reservoir)
             add("cxa categorizer", arrival, seeds[0], reservoir, ours(stream, test, config, batch_size))
             if arrival != "shuffled":  # the same run without generative replay: what it buys
-                without = replace(config, generated=0, generated_in_blocks=0)
-                figures = ours(stream, test, without, batch_size)
+                figures = ours(stream, test, replace(config, generated=0), batch_size)
                 add("cxa categorizer, no generative replay", arrival, seeds[0], reservoir, figures)
-            if arrival == "sorted":  # and without more of it for batches of few categories
-                flat = replace(config, generated_in_blocks=config.generated)
-                figures = ours(stream, test, flat, batch_size)
+            if arrival == "sorted":  # and without more of it while categories arrive in blocks
+                figures = ours(stream, test, config, batch_size, in_blocks=1)
                 add("cxa categorizer, 2x replay in blocks too", arrival, seeds[0], reservoir, figures)
     if baselines:
         for name, make in river_models().items():

@@ -133,8 +133,8 @@ class Simulation:
         self.external_routing = external_routing
         self.policy: FallbackPolicy = policy or settings.fallback_policy
         self.rng = random.Random(settings.seed)
-        # Triage draws from its own generator, with ids of its own, so it shifts none of the
-        # main generator's draws.
+        # Triage draws from its own generator, with ids of its own: it takes none of the main
+        # generator's draws (a changed priority can still reorder a ticket queued again).
         self.triage = random.Random(f"{settings.seed}/triage")
         self.customers = customers
         self.customer_weights = [c.activity for c in customers]

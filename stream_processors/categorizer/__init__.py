@@ -3,7 +3,13 @@
 A pure package: no Faust, Kafka or database code; the Faust agents and the CLI are its edges.
 """
 
-from stream_processors.categorizer.checkpoint import CorruptCheckpoint, dump, load, read_header
+from stream_processors.categorizer.checkpoint import (
+    CorruptCheckpoint,
+    NewerCheckpoint,
+    dump,
+    load,
+    read_header,
+)
 from stream_processors.categorizer.classifier import PassiveAggressiveClassifier
 from stream_processors.categorizer.evaluation import (
     ARRIVALS,
@@ -27,6 +33,7 @@ __all__ = [
     "Counts",
     "EvaluationReport",
     "MonitorReport",
+    "NewerCheckpoint",
     "PassiveAggressiveClassifier",
     "PendingTickets",
     "Prediction",

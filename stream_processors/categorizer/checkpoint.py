@@ -9,7 +9,7 @@ import hashlib
 import io
 import itertools
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -26,6 +26,11 @@ READABLE_FORMATS = (1, 2)  # a format-1 checkpoint's statistics are rebuilt from
 
 class CorruptCheckpoint(ValueError):
     """A checkpoint that is damaged, truncated or of an unknown format; never use it."""
+
+
+class NewerCheckpoint(ValueError):
+    """A checkpoint of a format this version cannot read, written by a newer one: not damaged, so
+    left for the workers that read it (during a rolling upgrade, or after a rollback)."""
 
 
 @dataclass(frozen=True)
@@ -97,8 +102,13 @@ def read_header(blob: bytes) -> dict[str, Any]:
         header: dict[str, Any] = json.loads(blob[start : start + size])
     except ValueError as exc:
         raise CorruptCheckpoint(f"unreadable header: {exc}") from exc
-    if not isinstance(header, dict) or header.get("format") not in READABLE_FORMATS:
-        raise CorruptCheckpoint(f"unknown checkpoint format {header.get('format')!r}")
+    if not isinstance(header, dict):
+        raise CorruptCheckpoint("unreadable header: not an object")
+    version = header.get("format")
+    if isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION:
+        raise NewerCheckpoint(f"checkpoint format {version} is newer than this version's {FORMAT_VERSION}")
+    if version not in READABLE_FORMATS:
+        raise CorruptCheckpoint(f"unknown checkpoint format {version!r}")
     digest = hashlib.sha256(blob[start + size :]).hexdigest()
     if digest != header.get("sha256"):
         raise CorruptCheckpoint(f"checksum mismatch (stored {header.get('sha256')}, computed {digest})")
@@ -106,12 +116,15 @@ def read_header(blob: bytes) -> dict[str, Any]:
 
 
 def load(blob: bytes, preparer: TextPreparer | None = None) -> Categorizer:
-    """A categorizer restored from checkpoint bytes, or :class:`CorruptCheckpoint`."""
+    """A categorizer restored from checkpoint bytes, or :class:`CorruptCheckpoint` (or
+    :class:`NewerCheckpoint`)."""
     header = read_header(blob)
     start = len(MAGIC) + 8 + int.from_bytes(blob[len(MAGIC) : len(MAGIC) + 8], "big")
     try:
         arrays = np.load(io.BytesIO(blob[start:]), allow_pickle=False)
-        config = dict(header["config"])
+        known = {item.name for item in fields(CategorizerConfig)}
+        # A newer version's settings this one lacks only shape how it would go on learning.
+        config = {name: value for name, value in dict(header["config"]).items() if name in known}
         config["char_ngrams"] = tuple(config["char_ngrams"])
         categorizer = Categorizer(CategorizerConfig(**config), preparer)
         categorizer.model.restore(header["classes"], arrays["weight_rows"], arrays["weight_values"])

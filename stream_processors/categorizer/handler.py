@@ -24,6 +24,7 @@ from cxa import events
 from stream_processors.categorizer import (
     Categorizer,
     CorruptCheckpoint,
+    NewerCheckpoint,
     PendingTickets,
     QualityMonitor,
     TextPreparer,
@@ -106,6 +107,7 @@ class CategorizerHandler:
         self.lock = asyncio.Lock()  # the model: predicting, learning, copying, replacing
         self.saving = asyncio.Lock()  # one checkpoint at a time
         self.unmatched_labels = 0
+        self.newer_skipped: set[int] = set()  # checkpoints of a newer format, read once
         self.reported_labelled = 0
 
     @property
@@ -121,9 +123,15 @@ class CategorizerHandler:
         if state.learned_since_checkpoint:
             return
         for checkpoint_id in await self.store.checkpoint_ids(newer_than=state.checkpoint_id):
+            if checkpoint_id in self.newer_skipped:
+                continue
             blob = await self.store.read_checkpoint(checkpoint_id)
             try:
                 categorizer = await asyncio.to_thread(load, blob, self._preparer)
+            except NewerCheckpoint as exc:  # a newer worker's: not ours to reject
+                log.warning("categorizer checkpoint %d skipped: %s", checkpoint_id, exc)
+                self.newer_skipped.add(checkpoint_id)
+                continue
             except CorruptCheckpoint as exc:
                 log.error("categorizer checkpoint %d is corrupt and was refused: %s", checkpoint_id, exc)
                 await self.store.reject_checkpoint(checkpoint_id, str(exc))

@@ -1,6 +1,7 @@
 """The categorizer: spaCy-prepared text, hashed TF-IDF features and the online model, end to end."""
 
 import time
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -12,20 +13,31 @@ from stream_processors.categorizer.replay import ClassStatistics
 from stream_processors.categorizer.reservoir import Reservoir
 from stream_processors.categorizer.text import TextPreparer
 
+RECENT_LABELS = 64
+"""How many of the latest labels tell whether categories arrive in blocks (whatever the batches)."""
+IN_BLOCKS = 3
+"""How many times ``generated`` pseudo-documents a batch rehearses while categories arrive in
+blocks: the few categories arriving push every other one down unless more of those are rehearsed."""
 
-def in_blocks(labels: Sequence[str], categories: int) -> bool:
-    """Whether a batch's labels cover few of the ``categories`` known: one, or at most an eighth of
-    the batch's size and a quarter of the categories. A shuffled batch covers many of a large
-    taxonomy, and nearly all of a small one.
 
-    >>> in_blocks(["card_arrival"] * 30 + ["card_linking"] * 2, categories=77)
+def in_blocks(recent: Sequence[str], categories: int) -> bool:
+    """Whether the latest labels (at least half of :data:`RECENT_LABELS`) cover few of the
+    ``categories`` known: one, or at most an eighth of them and a quarter of the categories. The
+    latest labels of a shuffled stream cover many categories of a large taxonomy, and nearly all
+    of a small one.
+
+    >>> in_blocks(["card_arrival"] * 50 + ["card_linking"] * 14, categories=77)
     True
-    >>> in_blocks([f"category_{i % 25}" for i in range(32)], categories=77)
+    >>> in_blocks([f"category_{i % 25}" for i in range(64)], categories=77)
     False
-    >>> in_blocks(["refund", "refund", "billing", "refund"], categories=3)
+    >>> in_blocks(["refund", "refund", "billing", "refund"] * 16, categories=3)
+    False
+    >>> in_blocks(["refund"] * 3, categories=77)  # too few to tell
     False
     """
-    return len(set(labels)) <= max(1, min(len(labels) // 8, categories // 4))
+    if len(recent) < RECENT_LABELS // 2:
+        return False
+    return len(set(recent)) <= max(1, min(len(recent) // 8, categories // 4))
 
 
 @dataclass(frozen=True)
@@ -38,9 +50,6 @@ class CategorizerConfig:
     temperature: float = 4.0
     rehearsal: int = 3
     generated: int = 2
-    # A batch of few categories (categories arriving in blocks) pushes every other one down
-    # unless more of those are rehearsed.
-    generated_in_blocks: int = 6
     reservoir_size: int = 10_000
     seed: int = 0
 
@@ -66,7 +75,7 @@ class Categorizer:
     reservoir of past ones, so a single pass over the stream gets close to batch training, and
     ``generated`` times as many pseudo-documents drawn from per-category feature statistics, which
     remember every category however the stream is ordered and however small the reservoir
-    (``generated_in_blocks`` times as many for a batch of few categories: :func:`in_blocks`).
+    (:data:`IN_BLOCKS` times that while categories arrive in blocks: :func:`in_blocks`).
 
     >>> categorizer = Categorizer()
     >>> categorizer.learn_texts(["my card has not arrived", "how do I transfer money"], ["card", "transfer"])
@@ -86,6 +95,8 @@ class Categorizer:
         self.reservoir = Reservoir(self.config.reservoir_size, seed=self.config.seed)
         self.statistics = ClassStatistics(self.hasher.n_features, seed=self.config.seed + 1)
         self.examples_learned = 0
+        self.recent: deque[str] = deque(maxlen=RECENT_LABELS)
+        self.in_blocks_factor = IN_BLOCKS
 
     @property
     def classes(self) -> list[str]:
@@ -125,8 +136,9 @@ class Categorizer:
         self.frequencies.observe(documents)
         self.statistics.observe(documents, labels)
         past, past_labels = self.reservoir.sample(self.config.rehearsal * len(documents))
-        blocks = in_blocks(labels, len(self.statistics.labels))
-        generated = self.config.generated_in_blocks if blocks else self.config.generated
+        self.recent.extend(labels)
+        blocks = in_blocks(self.recent, len(self.statistics.labels))
+        generated = self.config.generated * (self.in_blocks_factor if blocks else 1)
         pseudo, pseudo_labels = self.statistics.sample_uniform(generated * len(documents))
         batch = [*documents, *past, *pseudo]
         self.model.learn_many(self.frequencies.weigh(batch), [*labels, *past_labels, *pseudo_labels])

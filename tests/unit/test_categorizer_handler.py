@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cxa import events
-from stream_processors.categorizer import Categorizer, MonitorReport, dump, load
+from stream_processors.categorizer import Categorizer, MonitorReport, checkpoint, dump, load
 from stream_processors.categorizer.handler import CategorizerHandler, prediction_id
 from stream_processors.categorizer.labels import Labelled, encode
 from stream_processors.packing import pack
@@ -170,6 +170,22 @@ def test_a_corrupt_newest_checkpoint_is_refused_and_the_previous_one_used() -> N
     [prediction] = published.predictions
     assert prediction.model_version == "1.0"
     assert prediction.category == "card"
+
+
+def test_a_checkpoint_of_a_newer_format_is_left_alone_and_the_previous_one_used() -> None:
+    """A rolling upgrade or a rollback: an older worker must not reject a newer worker's state."""
+    store = MemoryStore()
+    store.checkpoints[1] = _trained_checkpoint()
+    state = checkpoint.snapshot(checkpoint.load(store.checkpoints[1]))
+    store.checkpoints[2] = checkpoint.encode(
+        checkpoint.Snapshot({**state.header, "format": checkpoint.FORMAT_VERSION + 1}, state.arrays)
+    )
+    handler = _handler(store, Published())
+    created = _created("T1", "my card has not arrived yet")
+    asyncio.run(handler.categorize_messages([pack([events.serialize(created)])]))
+    assert store.rejected == {}
+    assert handler.state.checkpoint_id == 1
+    assert handler.newer_skipped == {2}
 
 
 def test_a_label_whose_send_fails_for_a_while_still_reaches_the_learner() -> None:
