@@ -63,7 +63,11 @@ def serve(
         mappings = load_mappings(settings.mapping_file)
     except (ValidationError, ValueError) as exc:
         raise _fail(f"the gateway's settings are wrong: {exc}") from None
-    enabled = [name for name, vendor in VENDORS.items() if getattr(settings, vendor.secret_setting)]
+    enabled = [
+        f"{name} ({len(secrets)} secrets)" if len(secrets) > 1 else name
+        for name, vendor in VENDORS.items()
+        if (secrets := settings.secrets(vendor.secret_setting))
+    ]
     log.info(
         "webhooks on for: %s; POST /events %s",
         ", ".join(enabled) or "none (set CXA_INGEST_<VENDOR>_SECRET or _TOKEN)",

@@ -22,7 +22,7 @@ from pydantic import ValidationError
 
 from connectors.publishing import NotConnected, Publishing, Record, record_of, topic_of
 from connectors.settings import GatewaySettings
-from connectors.vendors.auth import Unauthorized, token
+from connectors.vendors.auth import Unauthorized, WrongSecret, token
 from connectors.vendors.mapping import Unmappable, VendorMapping
 from connectors.vendors.registry import Vendor
 from cxa import topics
@@ -68,11 +68,21 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object whose keys are all different: with a key twice, a text pasted into a template
+    (a customer's comment) could have overridden the fields after it."""
+    found = dict(pairs)
+    if len(found) < len(pairs):
+        names = [name for name, _ in pairs]
+        raise ValueError(f"the key {next(n for n in names if names.count(n) > 1)!r} appears twice")
+    return found
+
+
 def _json(body: bytes) -> Any:
     try:
-        return json.loads(body, parse_constant=_reject_constant)
+        return json.loads(body, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
     except (ValueError, RecursionError) as exc:
-        raise Refused(400, f"the body is not UTF-8 JSON: {exc}", Refusal.MALFORMED) from None
+        raise Refused(400, f"the body is not UTF-8 JSON with unique keys: {exc}", Refusal.MALFORMED) from None
 
 
 def create_app(
@@ -125,21 +135,20 @@ def create_app(
             raise Refused(503, "Kafka did not acknowledge the events in time; retry later") from exc
 
     def verify(vendor: Vendor, request: Request, body: bytes) -> None:
-        """Genuine if signed with any of the setting's comma-separated secrets (during a rotation,
-        or Zendesk's two webhooks); the refusal is the first secret's."""
-        setting = getattr(settings, vendor.secret_setting)
-        secrets = [part.strip() for part in setting.get_secret_value().split(",")] if setting else []
-        if not any(secrets):
+        """Genuine if signed with any of the setting's secrets (during a rotation, or Zendesk's two
+        webhooks). Refused, the reason is one whose secret matched (a replay, say) if any."""
+        secrets = settings.secrets(vendor.secret_setting)
+        if not secrets:
             raise Refused(
                 401, f"webhooks from {vendor.name} are off: set CXA_INGEST_{vendor.secret_setting.upper()}"
             )
         now, refusals = datetime.now(UTC), []
-        for secret in filter(None, secrets):  # an empty one would sign anything
+        for secret in secrets:
             try:
                 return vendor.verify(request.headers, request.query_params, body, secret, now, max_age)
             except Unauthorized as exc:
                 refusals.append(exc)
-        raise Refused(401, str(refusals[0]))
+        raise Refused(401, str(next((r for r in refusals if not isinstance(r, WrongSecret)), refusals[0])))
 
     async def dead_letter(origin: str, body: bytes, refused: Refused) -> None:
         assert refused.kind is not None

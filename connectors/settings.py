@@ -2,10 +2,12 @@
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from cxa.settings import KafkaSettings
+
+MIN_SECRET_LENGTH = 8
 
 
 class GatewaySettings(BaseSettings):
@@ -34,6 +36,24 @@ class GatewaySettings(BaseSettings):
         default=None, description="The Chatwoot webhook's secret (4.11.2+), or the ?token= of its URL"
     )
     mapping_file: Path | None = Field(default=None, description="Overrides of the vendors' value maps (TOML)")
+
+    @field_validator("zendesk_secret", "freshdesk_token", "jira_secret", "chatwoot_secret")
+    @classmethod
+    def _each_secret_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        parts = [part.strip() for part in value.get_secret_value().split(",")] if value else []
+        if any(len(part) < MIN_SECRET_LENGTH for part in parts):
+            raise ValueError(
+                f"each comma-separated secret needs at least {MIN_SECRET_LENGTH} characters "
+                "(a secret with a comma in it is read as two: choose one without)"
+            )
+        return value
+
+    def secrets(self, setting: str) -> list[str]:
+        """A webhook secret setting's secrets (comma-separated: a rotation, or Zendesk's two
+        webhooks); none when it is not set."""
+        value: SecretStr | None = getattr(self, setting)
+        return [part.strip() for part in value.get_secret_value().split(",")] if value else []
+
     max_body_bytes: int = Field(default=512 * 1024, ge=1024, le=900 * 1024, description="Bigger: 413")
     rate_limit: str = Field(
         default="1000/second", description="Requests per client address (limits' syntax, e.g. 100/second)"

@@ -12,6 +12,10 @@ class Unauthorized(ValueError):
     """The delivery's signature or token is missing or wrong; the message says which (never the secret)."""
 
 
+class WrongSecret(Unauthorized):
+    """Signed or sent with another secret than this one (a gateway that holds several tries each)."""
+
+
 def same(given: str | None, expected: str) -> bool:
     return given is not None and hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
 
@@ -20,7 +24,7 @@ def token(value: str | None, expected: str, where: str) -> None:
     if value is None:
         raise Unauthorized(f"no token: send it in {where}")
     if not same(value, expected):
-        raise Unauthorized(f"wrong token in {where}")
+        raise WrongSecret(f"wrong token in {where}")
 
 
 def hmac_sha256(secret: str, message: bytes) -> bytes:

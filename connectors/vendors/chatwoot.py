@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-from connectors.vendors.auth import Unauthorized, header, hex_signature, recent, same, token
+from connectors.vendors.auth import Unauthorized, WrongSecret, header, hex_signature, recent, same, token
 from connectors.vendors.mapping import (
     BODY_LIMIT,
     SUBJECT_LIMIT,
@@ -52,7 +52,7 @@ def verify(
         return
     stamp = header(headers, "X-Chatwoot-Timestamp") or ""
     if not same(signature, f"sha256={hex_signature(secret, stamp.encode('utf-8') + b'.' + body)}"):
-        raise Unauthorized(
+        raise WrongSecret(
             "X-Chatwoot-Signature does not match the body "
             "(is CXA_INGEST_CHATWOOT_SECRET the webhook's secret?)"
         )

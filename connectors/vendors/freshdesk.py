@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from connectors.vendors.auth import Unauthorized, header, same
+from connectors.vendors.auth import Unauthorized, WrongSecret, header, same
 from connectors.vendors.mapping import (
     BODY_LIMIT,
     SUBJECT_LIMIT,
@@ -64,7 +64,7 @@ def verify(
     if given is None:
         raise Unauthorized("no token: set the X-Cxa-Token header in the rule's webhook action")
     if not same(given, secret):
-        raise Unauthorized("wrong token (is CXA_INGEST_FRESHDESK_TOKEN the rule's X-Cxa-Token?)")
+        raise WrongSecret("wrong token (is CXA_INGEST_FRESHDESK_TOKEN the rule's X-Cxa-Token?)")
 
 
 def delivery(headers: Mapping[str, str], payload: Any) -> str:

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-from connectors.vendors.auth import Unauthorized, header, hex_signature, same, token
+from connectors.vendors.auth import WrongSecret, header, hex_signature, same, token
 from connectors.vendors.mapping import (
     BODY_LIMIT,
     SUBJECT_LIMIT,
@@ -49,7 +49,7 @@ def verify(
         token(query.get("token"), secret, "X-Hub-Signature (a webhook secret) or ?token= in the webhook URL")
         return
     if not same(signature, f"sha256={hex_signature(secret, body)}"):
-        raise Unauthorized(
+        raise WrongSecret(
             "X-Hub-Signature does not match the body (is CXA_INGEST_JIRA_SECRET the webhook's secret?)"
         )
 

@@ -1,4 +1,5 @@
-"""How one helpdesk's values become the contract's: statuses, priorities, channels, categories.
+"""How one helpdesk's values become the contract's: statuses, priorities, channels, categories,
+satisfaction ratings.
 
 Every vendor has defaults (``defaults.toml`` beside this module). A deployment overrides any of
 them in its own TOML file (``CXA_INGEST_MAPPING_FILE``), one table per vendor, for example::
@@ -70,11 +71,18 @@ class VendorMapping(BaseModel):
         return _look_up(self.priorities, value, f"[{vendor}.priorities]", "priority")
 
     def rating(self, vendor: str, value: object) -> int:
-        """A satisfaction answer: a number 1 to 5 as it is, a word through ``[vendor.ratings]``."""
-        text = str(value if value is not None else "").strip()
-        if text in {"1", "2", "3", "4", "5"}:
-            return int(text)
-        return int(_look_up(self.ratings, text, f"[{vendor}.ratings]", "satisfaction rating"))
+        """A satisfaction answer through ``[vendor.ratings]``, else a whole number 1 to 5 as it is."""
+        text = value.strip() if isinstance(value, str) else value
+        found = {k.lower(): v for k, v in self.ratings.items()}.get(str(text).lower())
+        if found is not None:
+            return found
+        number = text if isinstance(text, int | float) and not isinstance(text, bool) else _number(text)
+        if number is not None and number in {1, 2, 3, 4, 5}:
+            return int(number)
+        raise Unmappable(
+            f"satisfaction rating {value!r} is neither 1 to 5 nor in the mapping: "
+            f"add it under [{vendor}.ratings] in CXA_INGEST_MAPPING_FILE"
+        )
 
     def channel(self, value: str | None) -> Channel:
         """Channels are informative: an unknown one is the default, never a refusal."""
@@ -87,6 +95,13 @@ class VendorMapping(BaseModel):
         if not prefix:
             return None
         return next((tag[len(prefix) :] for tag in tags if tag.startswith(prefix) and tag != prefix), None)
+
+
+def _number(value: object) -> float | None:
+    try:
+        return float(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 def _look_up(table: dict[str, Any], value: str, section: str, what: str) -> Any:

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-from connectors.vendors.auth import Unauthorized, base64_signature, header, recent, same
+from connectors.vendors.auth import Unauthorized, WrongSecret, base64_signature, header, recent, same
 from connectors.vendors.mapping import (
     BODY_LIMIT,
     SUBJECT_LIMIT,
@@ -49,7 +49,7 @@ def verify(
     if signature is None or stamp is None:
         raise Unauthorized("no X-Zendesk-Webhook-Signature and -Timestamp headers (is the webhook signed?)")
     if not same(signature, base64_signature(secret, stamp.encode("utf-8") + body)):
-        raise Unauthorized(
+        raise WrongSecret(
             "X-Zendesk-Webhook-Signature does not match the body "
             "(is CXA_INGEST_ZENDESK_SECRET the webhook's signing secret?)"
         )
@@ -61,6 +61,10 @@ def verify(
 
 
 def delivery(headers: Mapping[str, str], payload: Any) -> str:
+    invocation = header(headers, "X-Zendesk-Webhook-Invocation-Id")
+    if payload.get("type") == SATISFACTION_RATED and invocation:
+        # The body's id is to the minute: two answers in one minute are two invocations.
+        return f"invocation:{invocation}"
     if not payload.get("id"):
         raise Unmappable("a Zendesk event without its id")
     account = payload.get("account_id") or header(headers, "X-Zendesk-Account-Id")
@@ -148,8 +152,8 @@ def _satisfaction(payload: Any, mapping: VendorMapping, delivery_id: str) -> lis
     ticket = (payload.get("detail") or {}).get("id")
     if not ticket:
         raise Unmappable("a satisfaction rating without detail.id: is the body the documented template?")
-    rating = str(payload.get("rating") or "").strip()
-    if rating.lower() in {"", "offered", "unoffered"}:
+    rating = payload.get("rating")
+    if isinstance(rating, str) and rating.strip().lower() in {"", "offered", "unoffered"}:
         return []
     made = Made(NAME, delivery_id, entity_id(NAME, ticket))
     made.add(

@@ -2,6 +2,7 @@
 publisher that records what Kafka would get. tests/integration/test_gateway.py runs it on Kafka."""
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -12,13 +13,14 @@ from connectors.gateway import FixedWindow, create_app
 from connectors.publishing import Record
 from connectors.settings import GatewaySettings
 from connectors.vendors import VENDORS
-from connectors.vendors.auth import hex_signature
+from connectors.vendors.auth import base64_signature, hex_signature
 from connectors.vendors.mapping import load_mappings
 from cxa import topics
 from cxa.deadletters import KIND_HEADER, ORIGIN_TOPIC_HEADER, REASON_HEADER
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "webhooks"
 JIRA_HEADERS = json.loads((FIXTURES / "jira" / "headers.json").read_text())
+ZENDESK_HEADERS = json.loads((FIXTURES / "zendesk" / "headers.json").read_text())
 
 
 class Recording:
@@ -94,22 +96,58 @@ def test_a_helpdesk_without_its_secret_set_is_refused_with_the_setting_to_set(ga
 
 
 def test_a_webhook_signed_with_any_of_its_comma_separated_secrets_is_genuine() -> None:
-    """During a rotation, or for Zendesk's second (CSAT) webhook; an empty entry signs nothing."""
-    settings = GatewaySettings(jira_secret=f" , old-secret,{JIRA_HEADERS['_secret']} ,", _env_file=None)  # type: ignore[call-arg]
+    """During a rotation, or for Zendesk's second (CSAT) webhook."""
+    settings = GatewaySettings(jira_secret=f"old-secret-1, {JIRA_HEADERS['_secret']}", _env_file=None)  # type: ignore[call-arg]
     with TestClient(create_app(settings, Recording(), VENDORS, load_mappings())) as client:
         assert _jira(client, "issue_created.json") == (202, {"accepted": 1})
         body = (FIXTURES / "jira" / "issue_created.json").read_bytes()
-        forged = {
-            **JIRA_HEADERS["deliveries"]["issue_created.json"],
-            "X-Hub-Signature": f"sha256={hex_signature('', body)}",
-        }
-        response = client.post("/webhooks/jira", content=body, headers=forged)
-        assert response.status_code == 401
-        assert "does not match" in response.json()["error"]
-    blank = GatewaySettings(jira_secret=" , ", _env_file=None)  # type: ignore[call-arg]
-    with TestClient(create_app(blank, Recording(), VENDORS, load_mappings())) as client:
-        status, answer = _jira(client, "issue_created.json")
-        assert (status, "CXA_INGEST_JIRA_SECRET" in answer["error"]) == (401, True)
+        for secret in ("", "not-one-of-them"):
+            forged = {
+                **JIRA_HEADERS["deliveries"]["issue_created.json"],
+                "X-Hub-Signature": f"sha256={hex_signature(secret, body)}",
+            }
+            response = client.post("/webhooks/jira", content=body, headers=forged)
+            assert response.status_code == 401
+            assert "does not match" in response.json()["error"]
+
+
+def test_a_refusal_names_what_the_matching_secret_found_wrong() -> None:
+    """A replayed Zendesk delivery signed with the second secret is a replay, not a wrong secret."""
+    body = (FIXTURES / "zendesk" / "ticket_satisfaction_rated.json").read_bytes()
+    headers = dict(ZENDESK_HEADERS["deliveries"]["ticket_satisfaction_rated.json"])
+    settings = GatewaySettings(zendesk_secret=f"events-secret-1,{ZENDESK_HEADERS['_secret']}", _env_file=None)  # type: ignore[call-arg]
+    with TestClient(create_app(settings, Recording(), VENDORS, load_mappings())) as client:
+        response = client.post("/webhooks/zendesk", content=body, headers=headers)  # signed in 2026-12
+    assert response.status_code == 401
+    assert "more than 300 s from the gateway's clock" in response.json()["error"]
+
+
+def test_a_body_with_a_key_twice_is_refused_so_a_pasted_comment_cannot_set_the_rating() -> None:
+    """An unescaped quote in the customer's comment of Zendesk's CSAT template."""
+    secret = ZENDESK_HEADERS["_secret"]
+    template = (FIXTURES / "zendesk" / "ticket_satisfaction_rated.json").read_text()
+    forged = template.replace(
+        "Quick and clear, thank you!", 'ok", "rating": "Bad", "detail": {"id": "99999"}, "x": "'
+    ).encode()
+    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    headers = {
+        "X-Zendesk-Webhook-Signature-Timestamp": stamp,
+        "X-Zendesk-Webhook-Signature": base64_signature(secret, stamp.encode() + forged),
+    }
+    publisher = Recording()
+    settings = GatewaySettings(zendesk_secret=secret, _env_file=None)  # type: ignore[call-arg]
+    with TestClient(create_app(settings, publisher, VENDORS, load_mappings())) as client:
+        response = client.post("/webhooks/zendesk", content=forged, headers=headers)
+    assert response.status_code == 400
+    assert "appears twice" in response.json()["error"]
+    (letter,) = publisher.records  # dead-lettered with its body, no event
+    assert (letter.topic, letter.value) == (topics.DEADLETTER, forged)
+
+
+@pytest.mark.parametrize("value", [" , ", "long-enough-secret,", "Xy7,Q-and-more"])
+def test_a_secret_setting_with_an_empty_or_short_part_is_refused_at_start(value: str) -> None:
+    with pytest.raises(ValueError, match="at least 8 characters"):
+        GatewaySettings(jira_secret=value, _env_file=None)  # type: ignore[call-arg]
 
 
 def test_what_cannot_be_mapped_is_400_with_the_reason_and_dead_lettered_with_its_body(gateway) -> None:

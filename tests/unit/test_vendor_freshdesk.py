@@ -109,6 +109,9 @@ def test_each_customer_feedback_rule_sends_its_answer_as_the_rating() -> None:
         assert event.rating == rating
         ids.add(event.event_id)
     assert len(ids) == len(answers)  # an answer changed at the same update time is a new event
+    three_point = MAPPING.model_copy(update={"ratings": {**MAPPING.ratings, "3": 5, "2": 3, "1": 1}})
+    (top,) = freshdesk.to_events({**payload, "rating": "3"}, three_point, "d")
+    assert top.rating == 5  # a survey numbered 1-3, mapped, wins over the number as it is
     del payload["rating"]
     with pytest.raises(Unmappable, match="rule 8"):  # a rule written before ratings were sent
         freshdesk.to_events(payload, MAPPING, "d")

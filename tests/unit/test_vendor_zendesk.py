@@ -106,15 +106,33 @@ def test_the_csat_triggers_rating_is_a_csat_event_and_a_survey_only_offered_is_n
     assert rated.comment == "Quick and clear, thank you!"
     assert rated.occurred_at == datetime(2026, 12, 9, 16, 5, tzinfo=UTC)
     payload = json.loads((FIXTURES / "ticket_satisfaction_rated.json").read_text())
-    for answer, rating in [("bad", 1), ("4", 4)]:  # Zendesk's two answers, or a 1-5 scale's number
+    answers = [
+        ("bad", 1),
+        ("Good with comment", 5),
+        ("Bad, I\u2019m unsatisfied", 1),
+        ("4", 4),
+        (4, 4),
+        (5.0, 5),
+    ]
+    for answer, rating in answers:  # Zendesk's words, or a five-point survey's number
         (event,) = zendesk.to_events({**payload, "rating": answer, "comment": ""}, MAPPING, "d")
         assert (event.rating, event.comment) == (rating, None)
     assert zendesk.to_events({**payload, "rating": "Offered"}, MAPPING, "d") == []
-    with pytest.raises(Unmappable, match=r"\[zendesk.ratings\]"):
-        zendesk.to_events({**payload, "rating": "so-so"}, MAPPING, "d")
+    for refused in ("so-so", 0, True, 4.5, "6"):
+        with pytest.raises(Unmappable, match=r"\[zendesk.ratings\]"):
+            zendesk.to_events({**payload, "rating": refused}, MAPPING, "d")
     del payload["detail"]
     with pytest.raises(Unmappable, match=r"detail\.id"):
         zendesk.to_events(payload, MAPPING, "d")
+
+
+def test_a_csat_answer_is_known_by_its_invocation_so_two_in_one_minute_are_two() -> None:
+    payload = json.loads((FIXTURES / "ticket_satisfaction_rated.json").read_text())
+    first = {"X-Zendesk-Webhook-Invocation-Id": "9100000012"}
+    second = {"X-Zendesk-Webhook-Invocation-Id": "9100000013"}
+    assert zendesk.delivery(first, payload) == zendesk.delivery(first, payload)  # a retry
+    assert zendesk.delivery(first, payload) != zendesk.delivery(second, payload)
+    assert zendesk.delivery({}, payload) == f"None:{payload['id']}"  # without the header: the body's id
 
 
 def test_a_retry_keeps_the_event_ids() -> None:
