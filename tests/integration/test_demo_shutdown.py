@@ -114,6 +114,21 @@ class Demo:
             "CXA_SIM_SHIFT_STARTS": "[0, 4, 8, 12, 16, 20]",
             **settings,
         }
+        # Arrivals as busy at any hour and on any day: the shipped shape is near zero on weekend
+        # nights, when this test would wait in vain for live events.
+        flat = tmp_path / "flat_shape.json"
+        flat.write_text(
+            json.dumps(
+                {
+                    "weekday": [1.0] * 7,
+                    "month": [1.0] * 12,
+                    "holiday": 1.0,
+                    "daily_cv": 0.1,
+                    "intraday": [1 / 24] * 24,
+                }
+            )
+        )
+        env["CXA_SIM_SHAPE_PATH"] = str(flat)
         self.log = tmp_path / "demo.log"
         with self.log.open("wb") as out:
             self.process = subprocess.Popen(
