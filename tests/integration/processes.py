@@ -1,5 +1,6 @@
 """Run cxa commands as real processes, poll for their effects with bounded waits, read them back."""
 
+import json
 import os
 import signal
 import subprocess
@@ -26,6 +27,21 @@ def one_row(url: str, sql: str, *params: object) -> tuple[Any, ...]:
         row = conn.execute(sql, params).fetchone()
     assert row is not None, f"no row for: {sql}"
     return tuple(row)
+
+
+def flat_shape(folder: Path) -> Path:
+    """An arrival shape as busy at any hour and on any day, for a live simulation: the shipped one
+    is near zero on weekend nights, when a test would wait in vain for live tickets."""
+    path = folder / "flat_shape.json"
+    flat = {
+        "weekday": [1.0] * 7,
+        "month": [1.0] * 12,
+        "holiday": 1.0,
+        "daily_cv": 0.1,
+        "intraday": [1 / 24] * 24,
+    }
+    path.write_text(json.dumps(flat))
+    return path
 
 
 def wait_for(probe: Callable[[], T], *, timeout: float, what: str, interval: float = 0.2) -> T:

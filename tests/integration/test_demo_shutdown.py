@@ -20,7 +20,7 @@ from sqlalchemy.engine import make_url
 from cxa import db
 from cxa.stack import free_port
 from tests.conftest import Stack
-from tests.integration.processes import one_row, wait_for
+from tests.integration.processes import flat_shape, one_row, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -114,21 +114,7 @@ class Demo:
             "CXA_SIM_SHIFT_STARTS": "[0, 4, 8, 12, 16, 20]",
             **settings,
         }
-        # Arrivals as busy at any hour and on any day: the shipped shape is near zero on weekend
-        # nights, when this test would wait in vain for live events.
-        flat = tmp_path / "flat_shape.json"
-        flat.write_text(
-            json.dumps(
-                {
-                    "weekday": [1.0] * 7,
-                    "month": [1.0] * 12,
-                    "holiday": 1.0,
-                    "daily_cv": 0.1,
-                    "intraday": [1 / 24] * 24,
-                }
-            )
-        )
-        env["CXA_SIM_SHAPE_PATH"] = str(flat)
+        env["CXA_SIM_SHAPE_PATH"] = str(flat_shape(tmp_path))  # live events at any hour
         self.log = tmp_path / "demo.log"
         with self.log.open("wb") as out:
             self.process = subprocess.Popen(

@@ -13,7 +13,7 @@ import pytest
 from cxa.kafka import ensure_topics
 from cxa.settings import KafkaSettings, StackSettings
 from cxa.stack import throwaway_broker
-from tests.integration.processes import one_row, wait_for, worker
+from tests.integration.processes import flat_shape, one_row, wait_for, worker
 
 pytestmark = pytest.mark.integration
 
@@ -47,6 +47,7 @@ def test_the_router_assigns_live_tickets_and_the_board_is_fresh(
         "CXA_SIM_TICKETS_PER_DAY": "30000",
         "CXA_SIM_SHIFT_STARTS": "[0, 4, 8, 12, 16, 20]",
         "CXA_SIM_ROUTE_TIMEOUT_SECONDS": "300",
+        "CXA_SIM_SHAPE_PATH": str(flat_shape(tmp_path)),  # live tickets at any hour
     }
     prefix = f"L{seed}.%"
     with worker(env, tmp_path / "worker.log"):
