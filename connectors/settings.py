@@ -10,6 +10,10 @@ from cxa.settings import KafkaSettings
 MIN_SECRET_LENGTH = 8
 
 
+def _parts(value: SecretStr | None) -> list[str]:
+    return [part.strip() for part in value.get_secret_value().split(",")] if value else []
+
+
 class GatewaySettings(BaseSettings):
     model_config = SettingsConfigDict(
         env_file=".env", extra="ignore", env_prefix="CXA_INGEST_", env_ignore_empty=True
@@ -40,8 +44,7 @@ class GatewaySettings(BaseSettings):
     @field_validator("zendesk_secret", "freshdesk_token", "jira_secret", "chatwoot_secret")
     @classmethod
     def _each_secret_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
-        parts = [part.strip() for part in value.get_secret_value().split(",")] if value else []
-        if any(len(part) < MIN_SECRET_LENGTH for part in parts):
+        if any(len(part) < MIN_SECRET_LENGTH for part in _parts(value)):
             raise ValueError(
                 f"each comma-separated secret needs at least {MIN_SECRET_LENGTH} characters "
                 "(a secret with a comma in it is read as two: choose one without)"
@@ -51,8 +54,7 @@ class GatewaySettings(BaseSettings):
     def secrets(self, setting: str) -> list[str]:
         """A webhook secret setting's secrets (comma-separated: a rotation, or Zendesk's two
         webhooks); none when it is not set."""
-        value: SecretStr | None = getattr(self, setting)
-        return [part.strip() for part in value.get_secret_value().split(",")] if value else []
+        return _parts(getattr(self, setting))
 
     max_body_bytes: int = Field(default=512 * 1024, ge=1024, le=900 * 1024, description="Bigger: 413")
     rate_limit: str = Field(

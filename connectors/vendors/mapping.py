@@ -73,7 +73,7 @@ class VendorMapping(BaseModel):
     def rating(self, vendor: str, value: object) -> int:
         """A satisfaction answer through ``[vendor.ratings]``, else a whole number 1 to 5 as it is."""
         text = value.strip() if isinstance(value, str) else value
-        found = {k.lower(): v for k, v in self.ratings.items()}.get(str(text).lower())
+        found = _find(self.ratings, str(text))
         if found is not None:
             return found
         number = text if isinstance(text, int | float) and not isinstance(text, bool) else _number(text)
@@ -104,8 +104,13 @@ def _number(value: object) -> float | None:
         return None
 
 
+def _find(table: dict[str, Any], value: str) -> Any:
+    """``value``'s entry in ``table``, its keys compared case-insensitively (None without one)."""
+    return {k.lower(): v for k, v in table.items()}.get(value.lower())
+
+
 def _look_up(table: dict[str, Any], value: str, section: str, what: str) -> Any:
-    found = {k.lower(): v for k, v in table.items()}.get(str(value).lower())
+    found = _find(table, str(value))
     if found is None:
         raise Unmappable(
             f"{what} {value!r} is not in the mapping: add it under {section} in CXA_INGEST_MAPPING_FILE"
