@@ -10,6 +10,14 @@ fetch requests per second and bounds the delay to about that wait.
 Producer: Faust enables idempotence only for its exactly-once mode; every producer of this
 platform sets ``acks=all`` and idempotence, so a retried send never writes a message twice.
 
+Rebalances: Faust's streams acknowledge a record fetched before a rebalance without handing it to
+an agent (it is meant to be read again from the committed offsets), and the records that arrive
+during one are counted the same way. Counted, such acknowledgements let the commit pass records no
+agent handled: a worker whose group rebalanced around a batch in flight (a broker restart while
+PostgreSQL was away) lost some hundred events per partition. So the worker's consumer counts no
+acknowledgement of a record fetched in an earlier generation of the group, or during a rebalance:
+such a record is read again from the committed offset, and the idempotent sinks take it once.
+
 Acknowledgement: see :func:`acknowledged_batches`.
 """
 
@@ -21,7 +29,7 @@ import aiokafka
 import faust
 from faust.streams import Stream
 from faust.transport.drivers import aiokafka as faust_aiokafka
-from faust.types import EventT, StreamT
+from faust.types import EventT, Message, StreamT
 
 from stream_processors.ingest.deadletters import Outgoing
 from stream_processors.ingest.handler import Publish
@@ -40,6 +48,11 @@ def use_worker_transport(app: faust.App, fetch_max_wait_ms: int) -> None:
     class WorkerConsumer(faust_aiokafka.Consumer):
         def _new_consumer_thread(self) -> WorkerConsumerThread:
             return WorkerConsumerThread(self, loop=self.loop, beacon=self.beacon)
+
+        def ack(self, message: Message) -> bool:
+            if self.app.rebalancing or message.generation_id != self.app.consumer_generation_id:
+                return False  # read again from the committed offset once the group is stable
+            return bool(super().ack(message))
 
     class WorkerProducer(faust_aiokafka.Producer):
         def _settings_extra(self) -> Mapping[str, Any]:

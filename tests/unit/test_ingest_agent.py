@@ -147,3 +147,29 @@ def test_the_worker_fetches_with_the_configured_wait_and_produces_idempotently()
             await producer.stop()
 
     assert asyncio.run(scenario()) == (77, True)
+
+
+def _message(offset: int, generation_id: int) -> faust.types.Message:
+    return faust.types.Message(
+        topics.TICKET_EVENTS, 0, offset, 0.0, 0, None, b"T1", b"{}", None, generation_id=generation_id
+    )
+
+
+def test_a_record_fetched_before_a_rebalance_is_never_counted_as_handled() -> None:
+    # Faust's streams acknowledge stale records unhandled; counted, the commit would pass them.
+    async def scenario() -> list[bool]:
+        app = create_app(WorkerSettings(), sink=RecordingSink())
+        app.finalize()
+        app.topics._acking_topics.add(topics.TICKET_EVENTS)  # as once the ingest agent subscribes
+        app.consumer_generation_id = 5
+        consumer = app.consumer
+        stale, rebalancing, current = _message(10, 4), _message(11, 5), _message(12, 5)
+        results = [consumer.ack(stale)]
+        app.rebalancing = True
+        results.append(consumer.ack(rebalancing))
+        app.rebalancing = False
+        results.append(consumer.ack(current))
+        results.append(bool(consumer._acked[current.tp] == [12]))
+        return results
+
+    assert asyncio.run(scenario()) == [False, False, True, True]
