@@ -32,6 +32,18 @@ from cxa.events import EventBase, TicketStatus
 
 NAME = "chatwoot"
 _RESOLVED = {TicketStatus.SOLVED, TicketStatus.CLOSED}
+EVENTS = frozenset(
+    {
+        "conversation_created",
+        "conversation_status_changed",
+        "conversation_updated",
+        "message_created",
+        "message_updated",
+    }
+)
+"""The ``event`` values that make contract events: the webhook's setup subscribes to each
+(docs/helpdesks.md); the others (contacts, typing indicators, widget events) carry nothing the
+platform keeps."""
 
 
 def verify(
@@ -104,13 +116,7 @@ def _opening(conversation: Mapping[str, Any], moment: datetime) -> bool:
 
 def to_events(payload: Any, mapping: VendorMapping, delivery_id: str) -> list[EventBase]:
     kind = payload.get("event")
-    if kind not in {
-        "conversation_created",
-        "conversation_status_changed",
-        "conversation_updated",
-        "message_created",
-        "message_updated",
-    }:
+    if kind not in EVENTS:
         return []  # contacts, typing indicators and widget events carry nothing the platform keeps
     conversation = payload if kind.startswith("conversation_") else payload.get("conversation") or {}
     if "id" not in conversation:

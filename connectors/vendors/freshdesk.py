@@ -44,6 +44,18 @@ _STATUS_CHANGE = re.compile(r"status:\{from:(\d+),to:(\d+)\}")
 _RESOLVED_CODES = {"4", "5"}  # Resolved, Closed (REST API v2 codes)
 _RESOLVED = {TicketStatus.SOLVED, TicketStatus.CLOSED}
 _COMMENTED = {"agent_replied", "customer_replied", "note_added", "public_note_added"}
+EVENTS = (
+    "ticket_created",
+    "ticket_assigned",
+    "ticket_status_changed",
+    "agent_replied",
+    "note_added",
+    "public_note_added",
+    "customer_replied",
+    "ticket_priority_changed",
+    "csat_submitted",
+)
+"""The ``event`` values of our template, one per automation rule (docs/helpdesks.md, Freshdesk)."""
 
 
 def verify(

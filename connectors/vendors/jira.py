@@ -34,6 +34,9 @@ _CATEGORY_FALLBACK = {
     "done": TicketStatus.SOLVED,
 }
 _RESOLVED = {TicketStatus.SOLVED, TicketStatus.CLOSED}
+EVENTS = frozenset({"jira:issue_created", "jira:issue_updated", "comment_created"})
+"""The ``webhookEvent`` values that make contract events: the webhook's setup subscribes to each
+(docs/helpdesks.md); the others (worklogs, links, deletions) carry nothing the platform keeps."""
 
 
 def verify(

@@ -34,6 +34,19 @@ _TYPE_PREFIX = "zen:event-type:"
 SATISFACTION_RATED = "cxa:ticket.satisfaction_rated"
 """The ``type`` of the CSAT trigger's body (docs/helpdesks.md)."""
 _RESOLVED = {TicketStatus.SOLVED, TicketStatus.CLOSED}
+EVENTS = frozenset(
+    {
+        "ticket.created",
+        "ticket.agent_assignment_changed",
+        "ticket.status_changed",
+        "ticket.priority_changed",
+        "ticket.comment_added",
+        "ticket.tags_changed",
+        "ticket.custom_field_changed",
+    }
+)
+"""The event types (after ``zen:event-type:``) that make contract events: the webhook's setup
+subscribes to each (docs/helpdesks.md); the others carry nothing the platform keeps."""
 
 
 def verify(
@@ -78,7 +91,7 @@ def to_events(payload: Any, mapping: VendorMapping, delivery_id: str) -> list[Ev
     detail = payload.get("detail") or {}
     change = payload.get("event") or {}
     ticket = detail.get("id") or str(payload.get("subject", "")).removeprefix("zen:ticket:")
-    if not ticket or not kind.startswith("ticket."):
+    if not ticket or kind not in EVENTS:
         return []  # user, organization and other events carry nothing the platform keeps
     ticket_id = entity_id(NAME, ticket)
     at = iso(payload["time"])
