@@ -116,6 +116,8 @@ def _opening(conversation: Mapping[str, Any], moment: datetime) -> bool:
 
 def to_events(payload: Any, mapping: VendorMapping, delivery_id: str) -> list[EventBase]:
     kind = payload.get("event")
+    if not kind:
+        raise Unmappable("no event: is this a Chatwoot webhook's delivery?")
     if kind not in EVENTS:
         return []  # contacts, typing indicators and widget events carry nothing the platform keeps
     conversation = payload if kind.startswith("conversation_") else payload.get("conversation") or {}

@@ -139,6 +139,12 @@ def _category(ticket: Mapping[str, Any], mapping: VendorMapping) -> str | None:
 
 def to_events(payload: Any, mapping: VendorMapping, delivery_id: str) -> list[EventBase]:
     kind = payload.get("event")
+    if kind not in EVENTS:
+        # Our own template: an event we cannot read is a rule's typo, not something to ignore.
+        raise Unmappable(
+            f"event {kind!r} is none of the template's ({', '.join(EVENTS)}): give the rule's body "
+            "the template and the rule's event of docs/helpdesks.md (Freshdesk)"
+        )
     ticket = payload.get("ticket") or {}
     if not ticket.get("id"):
         raise Unmappable("no ticket.id: is the body the documented template?")
@@ -169,8 +175,9 @@ def to_events(payload: Any, mapping: VendorMapping, delivery_id: str) -> list[Ev
         status = mapping.status(NAME, ticket.get("status") or "open")
         if status != TicketStatus.OPEN:
             made.add(events.TicketStatusChanged, occurred_at=created, status=status)
-    elif kind == "ticket_assigned" and agent:
-        made.add(events.TicketAssigned, occurred_at=at, agent_id=agent)
+    elif kind == "ticket_assigned":
+        if agent:  # else the agent was removed: the contract has no unassignment, so no event
+            made.add(events.TicketAssigned, occurred_at=at, agent_id=agent)
     elif kind == "ticket_status_changed":
         status = mapping.status(NAME, ticket.get("status") or "")
         change = _STATUS_CHANGE.search(payload.get("triggered_event") or "")
@@ -191,7 +198,9 @@ def to_events(payload: Any, mapping: VendorMapping, delivery_id: str) -> list[Ev
             agent_id=doer or UNASSIGNED,
             is_public=kind != "note_added",  # a public note is a response, as Freshdesk counts it
         )
-    elif kind == "customer_replied" and customer:
+    elif kind == "customer_replied":
+        if customer is None:
+            raise Unmappable("customer_replied without requester.email ({{ticket.requester.email}})")
         made.add(events.CustomerReplied, occurred_at=at, customer_id=customer)
     elif kind == "ticket_priority_changed":
         priority = mapping.priority(NAME, ticket.get("priority"))

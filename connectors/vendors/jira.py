@@ -130,6 +130,10 @@ def _actor(payload: Any) -> str | None:
 
 def to_events(payload: Any, mapping: VendorMapping, delivery_id: str) -> list[EventBase]:
     kind = payload.get("webhookEvent")
+    if not kind:
+        raise Unmappable("no webhookEvent: is this a Jira webhook's delivery?")
+    if kind not in EVENTS:
+        return []  # other events (worklogs, links, deletions) carry nothing the platform keeps
     issue = payload.get("issue")
     if not isinstance(issue, dict) or "id" not in issue:
         raise Unmappable(f"a {kind} delivery without issue.id")
@@ -210,8 +214,7 @@ def to_events(payload: Any, mapping: VendorMapping, delivery_id: str) -> list[Ev
                 agent_id=entity_id(NAME, author["accountId"]),
                 is_public=comment.get("jsdPublic", True) is not False,
             )
-        return made.events
-    return made.events  # other events (worklogs, links, deletions) carry nothing the platform keeps
+    return made.events
 
 
 def assign(ticket: str, user: str) -> Assignment:

@@ -85,14 +85,23 @@ def delivery(headers: Mapping[str, str], payload: Any) -> str:
 
 
 def to_events(payload: Any, mapping: VendorMapping, delivery_id: str) -> list[EventBase]:
-    if payload.get("type") == SATISFACTION_RATED:
+    kind = str(payload.get("type") or "")
+    if kind == SATISFACTION_RATED:
         return _satisfaction(payload, mapping, delivery_id)
-    kind = str(payload.get("type", "")).removeprefix(_TYPE_PREFIX)
+    if not kind.startswith(_TYPE_PREFIX):
+        # Neither Zendesk's event nor our trigger's body (a typo in its type, say): not to ignore.
+        raise Unmappable(
+            f"type {kind!r} is neither a Zendesk event ({_TYPE_PREFIX}...) nor the CSAT trigger's "
+            f"{SATISFACTION_RATED!r} (docs/helpdesks.md, Zendesk step 5)"
+        )
+    kind = kind.removeprefix(_TYPE_PREFIX)
+    if kind not in EVENTS:
+        return []  # user, organization and other ticket events carry nothing the platform keeps
     detail = payload.get("detail") or {}
     change = payload.get("event") or {}
-    ticket = detail.get("id") or str(payload.get("subject", "")).removeprefix("zen:ticket:")
-    if not ticket or kind not in EVENTS:
-        return []  # user, organization and other events carry nothing the platform keeps
+    ticket = detail.get("id") or str(payload.get("subject") or "").removeprefix("zen:ticket:")
+    if not ticket:
+        raise Unmappable(f"a {kind} event without its ticket (detail.id, or subject zen:ticket:<id>)")
     ticket_id = entity_id(NAME, ticket)
     at = iso(payload["time"])
     requester = str(detail.get("requester_id") or "")

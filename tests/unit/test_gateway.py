@@ -259,3 +259,29 @@ def test_the_rate_limit_window_starts_at_a_clients_first_hit_and_forgets_idle_cl
     clock[0] = 300.0
     window.hit("c")
     assert set(window._windows) == {"c"}  # windows that are over are dropped
+
+
+FRESHDESK = FIXTURES / "freshdesk"
+
+
+def test_a_freshdesk_body_of_our_template_that_cannot_be_read_is_400_and_dead_lettered() -> None:
+    settings = GatewaySettings(freshdesk_token="freshdesk-token", _env_file=None)  # type: ignore[call-arg]
+    publisher = Recording()
+    with TestClient(create_app(settings, publisher, VENDORS, load_mappings())) as client:
+        token = {"X-Cxa-Token": "freshdesk-token", "Content-Type": "application/json"}
+        payload = json.loads((FRESHDESK / "ticket_created.json").read_text())
+        typo = json.dumps({**payload, "event": "ticket_create"}).encode()
+        response = client.post("/webhooks/freshdesk", content=typo, headers=token)
+        assert response.status_code == 400
+        assert "'ticket_create' is none of the template's" in response.json()["error"]
+        (letter,) = publisher.records
+        assert (letter.topic, letter.value) == (topics.DEADLETTER, typo)
+        assert dict(letter.headers)[ORIGIN_TOPIC_HEADER] == b"webhook/freshdesk"
+
+        # A delivery the platform deliberately keeps nothing of is accepted, and no dead letter.
+        unassigned = json.loads((FRESHDESK / "ticket_assigned.json").read_text())
+        unassigned["agent"] = {"name": "", "email": ""}
+        body = json.dumps(unassigned).encode()
+        response = client.post("/webhooks/freshdesk", content=body, headers=token)
+        assert (response.status_code, response.json()) == (202, {"accepted": 0})
+        assert len(publisher.records) == 1

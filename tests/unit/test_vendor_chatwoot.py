@@ -9,7 +9,7 @@ import pytest
 
 from connectors.vendors import chatwoot
 from connectors.vendors.auth import Unauthorized, hex_signature
-from connectors.vendors.mapping import load_mappings
+from connectors.vendors.mapping import Unmappable, load_mappings
 from cxa import events
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "webhooks" / "chatwoot"
@@ -145,3 +145,10 @@ def test_contacts_are_not_tickets_and_a_delivery_keeps_its_ids() -> None:
     assert [e.event_id for e in first] == [e.event_id for e in again]
     payload = json.loads((FIXTURES / "message_created_incoming.json").read_text())
     assert chatwoot.delivery({}, payload) == chatwoot.delivery({}, payload)  # no header: from the content
+
+
+def test_a_body_without_its_event_is_refused() -> None:
+    payload = json.loads((FIXTURES / "message_created_incoming.json").read_text())
+    del payload["event"]
+    with pytest.raises(Unmappable, match="no event"):
+        chatwoot.to_events(payload, MAPPING, "d")

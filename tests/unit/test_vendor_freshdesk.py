@@ -206,3 +206,27 @@ def test_every_documented_rule_makes_an_event_and_the_two_documents_agree() -> N
     assert "performer.email" in documented
     assert "`https://<platform-host>/webhooks/freshdesk`" in template
     assert "https://cxa.example.com/webhooks/freshdesk" in guide
+
+
+@pytest.mark.parametrize("event", ["ticket_create", "", None, "Ticket_Created"])
+def test_a_body_of_our_template_with_an_event_we_do_not_know_is_refused_naming_the_fix(event) -> None:
+    payload = _payload("ticket_created.json")
+    payload["event"] = event  # a typo in the rule's body
+    with pytest.raises(Unmappable, match=r"none of the template's \(ticket_created, .*docs/helpdesks.md"):
+        freshdesk.to_events(payload, MAPPING, "d")
+    simple = {"freshdesk_webhook": {"ticket_id": "4711"}}  # Freshdesk's Simple content, not our body
+    with pytest.raises(Unmappable, match="none of the template's"):
+        freshdesk.to_events(simple, MAPPING, "d")
+
+
+def test_a_customer_reply_without_the_requesters_email_is_refused() -> None:
+    payload = _payload("customer_replied.json")
+    payload["requester"]["email"] = ""
+    with pytest.raises(Unmappable, match=r"customer_replied without requester.email"):
+        freshdesk.to_events(payload, MAPPING, "d")
+
+
+def test_an_agent_removed_from_a_ticket_makes_no_event_as_the_contract_has_no_unassignment() -> None:
+    payload = _payload("ticket_assigned.json")
+    payload["agent"] = {"name": "", "email": ""}
+    assert freshdesk.to_events(payload, MAPPING, "d") == []

@@ -155,3 +155,12 @@ def test_only_a_customer_account_tells_a_customers_comment_apart() -> None:
     (reply,) = jira.to_events(payload, MAPPING, "d")
     assert isinstance(reply, events.AgentReplied)
     assert reply.agent_id == "jira:qm:customer-0001"
+
+
+def test_events_the_platform_does_not_keep_make_none_and_a_body_without_its_event_is_refused() -> None:
+    worklog = {"webhookEvent": "worklog_created", "worklog": {"id": "1"}, "timestamp": 1765000000000}
+    assert jira.to_events(worklog, MAPPING, "d") == []
+    payload = json.loads((FIXTURES / "issue_created.json").read_text())
+    del payload["webhookEvent"]
+    with pytest.raises(Unmappable, match="no webhookEvent"):
+        jira.to_events(payload, MAPPING, "d")

@@ -184,3 +184,16 @@ def test_a_tags_change_in_another_shape_still_gives_the_category() -> None:
     (confirmed,) = zendesk.to_events(payload, MAPPING, "d3")
     assert isinstance(confirmed, events.TicketCategoryConfirmed)
     assert confirmed.category == "billing"
+
+
+def test_events_the_platform_does_not_keep_make_none_and_a_body_of_no_known_type_is_refused() -> None:
+    payload = json.loads((FIXTURES / "ticket_priority_changed.json").read_text())
+    for ignored in ("zen:event-type:ticket.subject_changed", "zen:event-type:user.created"):
+        assert zendesk.to_events({**payload, "type": ignored}, MAPPING, "d") == []
+    csat = json.loads((FIXTURES / "ticket_satisfaction_rated.json").read_text())
+    for wrong in ("cxa:ticket.satisfaction_rate", "", None):  # a typo in the CSAT trigger's body
+        with pytest.raises(Unmappable, match=r"neither a Zendesk event .* nor the CSAT trigger's"):
+            zendesk.to_events({**csat, "type": wrong}, MAPPING, "d")
+    without_ticket = {**payload, "detail": {}, "subject": None}
+    with pytest.raises(Unmappable, match=r"ticket\.priority_changed event without its ticket"):
+        zendesk.to_events(without_ticket, MAPPING, "d")
