@@ -209,7 +209,8 @@ def create_app(
             document = _json(body)
             items = document if isinstance(document, list) else [document]
             if not items or len(items) > MAX_EVENTS_PER_REQUEST:
-                raise Refused(400, f"send 1 to {MAX_EVENTS_PER_REQUEST} events (one object or a JSON array)")
+                count = f"send 1 to {MAX_EVENTS_PER_REQUEST} events (one object or a JSON array)"
+                raise Refused(400, f"{count}, not {len(items)}", Refusal.SCHEMA)
             records, errors = [], []
             for index, item in enumerate(items):
                 # Forwarded as the client wrote it: an event without event_id gets, from the worker,

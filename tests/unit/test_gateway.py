@@ -285,3 +285,17 @@ def test_a_freshdesk_body_of_our_template_that_cannot_be_read_is_400_and_dead_le
         response = client.post("/webhooks/freshdesk", content=body, headers=token)
         assert (response.status_code, response.json()) == (202, {"accepted": 0})
         assert len(publisher.records) == 1
+
+
+@pytest.mark.parametrize("count", [0, 1001])
+def test_events_with_no_event_or_over_a_thousand_is_400_and_dead_lettered_like_other_refusals(
+    gateway, count
+) -> None:
+    client, publisher = gateway
+    body = json.dumps([{}] * count).encode()  # counted before any is read
+    response = client.post("/events", content=body, headers={"Authorization": "Bearer events-token"})
+    assert response.status_code == 400
+    assert f"send 1 to 1000 events (one object or a JSON array), not {count}" in response.json()["error"]
+    (letter,) = publisher.records
+    assert (letter.topic, letter.value) == (topics.DEADLETTER, body)
+    assert dict(letter.headers)[ORIGIN_TOPIC_HEADER] == b"http/events"
