@@ -16,9 +16,9 @@ import uuid
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, Final, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cxa.events import (
     Channel,
@@ -118,23 +118,63 @@ def _look_up(table: dict[str, Any], value: str, section: str, what: str) -> Any:
     return found
 
 
+_TABLES = frozenset(
+    name for name, field in VendorMapping.model_fields.items() if get_origin(field.annotation) is dict
+)
+"""The mapping's tables (statuses, priorities, channels, ratings): a file adds to them key by key."""
+
+
 def load_mappings(path: Path | None = None) -> dict[str, VendorMapping]:
-    """The shipped defaults, with a deployment's file (if any) laid over them, table by table."""
+    """The shipped defaults, with a deployment's file (if any) laid over them: a table such as
+    ``[zendesk.statuses]`` adds to (or changes keys of) the default table, a single value such as
+    ``[jira] category_field`` replaces the default. A wrong file raises ValueError naming the file,
+    where in it, and the fix."""
     merged: dict[str, dict[str, Any]] = tomllib.loads(
         resources.files(__package__).joinpath("defaults.toml").read_text(encoding="utf-8")
     )
     if path is not None:
         try:
             overrides = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             raise ValueError(f"cannot read the mapping file {path}: {exc}") from exc
         for vendor, table in overrides.items():
-            if vendor not in merged:
-                raise ValueError(f"{path}: unknown vendor [{vendor}]; known: {', '.join(sorted(merged))}")
-            for key, value in table.items():
-                current = merged[vendor].get(key)
-                merged[vendor][key] = {**current, **value} if isinstance(current, dict) else value
-    return {vendor: VendorMapping.model_validate(table) for vendor, table in merged.items()}
+            _lay_over(path, vendor, merged, table)
+    mappings = {}
+    for vendor, table in merged.items():
+        try:
+            mappings[vendor] = VendorMapping.model_validate(table)
+        except ValidationError as exc:
+            where = "; ".join(
+                f"{vendor}.{'.'.join(map(str, item['loc']))}: {item['msg']}"
+                for item in exc.errors(include_url=False)
+            )
+            raise ValueError(f"{path or 'defaults.toml'}: {where}") from None
+    return mappings
+
+
+def _lay_over(path: Path, vendor: str, merged: dict[str, dict[str, Any]], table: object) -> None:
+    """One vendor's table of the file over the defaults (``merged``), checked key by key."""
+    if vendor not in merged:
+        raise ValueError(
+            f"{path}: unknown vendor [{vendor}]: a table's name starts with one of "
+            f"{', '.join(sorted(merged))}"
+        )
+    if not isinstance(table, dict):
+        raise ValueError(f"{path}: [{vendor}] is a table (a [{vendor}] heading), not {table!r}")
+    for key, value in table.items():
+        if key not in VendorMapping.model_fields:
+            raise ValueError(
+                f"{path}: unknown key [{vendor}] {key}: the keys are {', '.join(VendorMapping.model_fields)}"
+            )
+        if key in _TABLES:
+            if not isinstance(value, dict):
+                raise ValueError(
+                    f"{path}: [{vendor}] {key} is a table of the helpdesk's values (a [{vendor}.{key}] "
+                    f'heading over lines such as "value" = ...), not {value!r}'
+                )
+            merged[vendor][key] = {**merged[vendor].get(key, {}), **value}
+        else:
+            merged[vendor][key] = value
 
 
 def event_id(vendor: str, delivery: str, index: int) -> str:
