@@ -81,8 +81,13 @@ def serve(
     # (without, each scanned some 300,000 objects and stopped the gateway for 100-170 ms).
     gc.collect()
     gc.freeze()
-    uvicorn.run(
-        app, host=host or settings.host, port=port or settings.port, log_level="info", access_log=False
+    uvicorn.run(  # the app reads X-Forwarded-For itself (CXA_INGEST_FORWARDED_ALLOW_IPS)
+        app,
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level="info",
+        access_log=False,
+        proxy_headers=False,
     )
 
 

@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 from limits import RateLimitItem
 from limits import parse as parse_limit
 from pydantic import ValidationError
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from connectors.publishing import NotConnected, Publishing, Record, record_of, topic_of
 from connectors.settings import GatewaySettings
@@ -103,6 +104,10 @@ def create_app(
             await publisher.stop()
 
     app = FastAPI(title="cxa ingest gateway", lifespan=lifespan, docs_url=None, redoc_url=None)
+    # The client a trusted reverse proxy names in X-Forwarded-For is the request's client (the first
+    # address from the right that is no trusted proxy), so the rate limit is per helpdesk behind it;
+    # anyone else's X-Forwarded-For is ignored.
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies())
 
     async def body_of(request: Request) -> bytes:
         declared = request.headers.get("content-length")

@@ -1,5 +1,6 @@
 """Settings of the ingest gateway and of the write-back connector, built once at their entry points."""
 
+import ipaddress
 from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator
@@ -60,6 +61,29 @@ class GatewaySettings(BaseSettings):
     rate_limit: str = Field(
         default="1000/second", description="Requests per client address (limits' syntax, e.g. 100/second)"
     )
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1",
+        description="The reverse proxies (addresses or networks, comma-separated; * for any) whose "
+        "X-Forwarded-For names the client, for the rate limit; others' is ignored",
+    )
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _addresses_or_networks(cls, value: str) -> str:
+        for part in (part.strip() for part in value.split(",")):
+            if part == "*":
+                continue
+            try:
+                ipaddress.ip_network(part, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{part!r} is neither an address nor a network (such as 10.0.0.5 or 172.16.0.0/12), nor *"
+                ) from None
+        return value
+
+    def trusted_proxies(self) -> list[str]:
+        return [part.strip() for part in self.forwarded_allow_ips.split(",")]
+
     kafka_timeout_seconds: float = Field(
         default=10.0, gt=0, description="A request whose events Kafka has not acknowledged by then gets 503"
     )

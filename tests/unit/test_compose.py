@@ -54,3 +54,12 @@ def test_the_gateway_reads_the_mapping_file_it_mounts_and_reports_its_health() -
     from connectors.vendors.mapping import load_mappings
 
     assert set(load_mappings(ROOT / source)) == {"zendesk", "freshdesk", "jira", "chatwoot"}
+
+
+def test_the_gateway_trusts_the_forwarded_for_of_a_proxy_on_the_host_only() -> None:
+    from connectors.settings import GatewaySettings
+
+    setting = COMPOSE["services"]["gateway"]["environment"]["CXA_INGEST_FORWARDED_ALLOW_IPS"]
+    default = setting.removeprefix("${CXA_INGEST_FORWARDED_ALLOW_IPS:-").removesuffix("}")
+    settings = GatewaySettings(forwarded_allow_ips=default, _env_file=None)  # type: ignore[call-arg]
+    assert settings.trusted_proxies() == ["172.16.0.0/12"]

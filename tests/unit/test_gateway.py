@@ -299,3 +299,33 @@ def test_events_with_no_event_or_over_a_thousand_is_400_and_dead_lettered_like_o
     (letter,) = publisher.records
     assert (letter.topic, letter.value) == (topics.DEADLETTER, body)
     assert dict(letter.headers)[ORIGIN_TOPIC_HEADER] == b"http/events"
+
+
+def test_behind_a_trusted_proxy_each_client_has_its_own_budget_and_others_forwarded_for_is_ignored() -> None:
+    settings = GatewaySettings(
+        rate_limit="2/minute",
+        forwarded_allow_ips="10.0.0.0/24, 192.0.2.1",
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    app = create_app(settings, Recording(), VENDORS, load_mappings())
+
+    def codes(client: TestClient, forwarded_for: str | None, times: int = 3) -> list[int]:
+        headers = {"X-Forwarded-For": forwarded_for} if forwarded_for else {}
+        return [client.post("/events", json={}, headers=headers).status_code for _ in range(times)]
+
+    with TestClient(app, client=("10.0.0.5", 40000)) as proxy:  # the proxy, trusted
+        assert codes(proxy, "203.0.113.7") == [401, 401, 429]  # a helpdesk's budget, then refused
+        assert codes(proxy, "203.0.113.8") == [401, 401, 429]  # another's, its own
+        # The client's own X-Forwarded-For comes first; the proxy appends the address it saw.
+        assert codes(proxy, "198.51.100.1, 203.0.113.9", 2) == [401, 401]
+        assert codes(proxy, "198.51.100.1, 203.0.113.9", 1) == [429]  # 203.0.113.9's, not the made-up one's
+        assert codes(proxy, "198.51.100.2, 203.0.113.9, 192.0.2.1", 1) == [429]  # through two trusted proxies
+    with TestClient(app, client=("198.51.100.50", 40000)) as stranger:  # no trusted proxy
+        assert codes(stranger, "203.0.113.10", 2) == [401, 401]
+        assert codes(stranger, "203.0.113.11", 1) == [429]  # its X-Forwarded-For ignored: one budget
+
+
+def test_the_trusted_proxies_are_addresses_or_networks() -> None:
+    with pytest.raises(ValueError, match=r"'proxy\.local' is neither an address nor a network"):
+        GatewaySettings(forwarded_allow_ips="10.0.0.5, proxy.local", _env_file=None)  # type: ignore[call-arg]
+    assert GatewaySettings(_env_file=None).trusted_proxies() == ["127.0.0.1"]  # type: ignore[call-arg]
