@@ -144,6 +144,8 @@ def to_events(payload: Any, mapping: VendorMapping, delivery_id: str) -> list[Ev
             add(events.TicketPriorityChanged, occurred_at=at, priority=priority, agent_id=agent)
     elif kind == "ticket.comment_added":
         comment = change.get("comment") or {}
+        if _opening(detail, comment, at):
+            return []  # the ticket's description, the body of ticket.created: nobody's reply
         author = str((comment.get("author") or {}).get("id") or "")
         if not author:
             raise Unmappable("ticket.comment_added without event.comment.author.id")
@@ -167,6 +169,23 @@ def to_events(payload: Any, mapping: VendorMapping, delivery_id: str) -> list[Ev
         if mapping.category_field in (str(field.get("id")), field.get("title")) and change.get("current"):
             made.category(at, agent, str(change["current"]), change.get("previous") or None)
     return made.events
+
+
+OPENING = timedelta(seconds=60)
+"""How soon after a ticket's creation a comment with its description's text is that description."""
+
+
+def _opening(detail: Any, comment: Any, at: datetime) -> bool:
+    """Whether a comment is the ticket's first, its description (``detail.description``), which
+    ticket.created already carries as the ticket's body. Whether Zendesk sends comment_added for it
+    as well could not be established (tests/fixtures/webhooks/zendesk/NOTES.md); should it, it
+    would count as a reply the moment the ticket is created (as Chatwoot's opening message did). A
+    comment is taken for the description only with the same text, within ``OPENING`` of the
+    ticket's creation: a later or different comment is a reply, as before."""
+    body, description = str(comment.get("body") or "").strip(), str(detail.get("description") or "").strip()
+    if not body or body != description or not detail.get("created_at"):
+        return False
+    return at - iso(detail["created_at"]) <= OPENING
 
 
 def _satisfaction(payload: Any, mapping: VendorMapping, delivery_id: str) -> list[EventBase]:

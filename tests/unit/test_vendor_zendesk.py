@@ -197,3 +197,26 @@ def test_events_the_platform_does_not_keep_make_none_and_a_body_of_no_known_type
     without_ticket = {**payload, "detail": {}, "subject": None}
     with pytest.raises(Unmappable, match=r"ticket\.priority_changed event without its ticket"):
         zendesk.to_events(without_ticket, MAPPING, "d")
+
+
+def _first_comment(author: str, is_staff: bool, seconds_after: float, body: str | None = None) -> dict:
+    """A comment_added as Zendesk would send it for a ticket's first comment, should it."""
+    created = json.loads((FIXTURES / "ticket_created.json").read_text())
+    payload = json.loads((FIXTURES / "ticket_comment_added_customer.json").read_text())
+    payload["detail"] = created["detail"]
+    at = datetime(2026, 12, 7, 9, 14, 2, tzinfo=UTC) + timedelta(seconds=seconds_after)
+    payload["time"] = at.isoformat()
+    comment = payload["event"]["comment"]
+    comment["author"].update(id=author, is_staff=is_staff)
+    comment["body"] = created["detail"]["description"] if body is None else body
+    return payload
+
+
+def test_the_tickets_first_comment_is_its_description_and_nobodys_reply() -> None:
+    assert zendesk.to_events(_first_comment("20978392", False, 0.4), MAPPING, "d") == []
+    assert zendesk.to_events(_first_comment("900001", True, 0.4), MAPPING, "d") == []  # an agent's ticket
+    # A comment with other text, or the same text later, is a reply as before.
+    (other,) = zendesk.to_events(_first_comment("20978392", False, 5, "Also: order 1187."), MAPPING, "d")
+    (later,) = zendesk.to_events(_first_comment("20978392", False, 3600), MAPPING, "d")
+    assert isinstance(other, events.CustomerReplied)
+    assert isinstance(later, events.CustomerReplied)
