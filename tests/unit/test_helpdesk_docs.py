@@ -95,3 +95,12 @@ def test_every_event_the_mapping_reads_has_a_fixture(vendor: str) -> None:
             VENDORS[vendor].events(payload, MAPPINGS[vendor], f"delivery-{path.stem}")
             seen.add(kind)
     assert seen == set(MODULES[vendor].EVENTS)
+
+
+@pytest.mark.parametrize("vendor", sorted(MODULES))
+def test_each_fixtures_source_says_where_it_comes_from(vendor: str) -> None:
+    sources = (FIXTURES / vendor / "SOURCE.md").read_text(encoding="utf-8")
+    unnamed = [
+        path.name for path in sorted((FIXTURES / vendor).glob("*.json")) if f"`{path.name}`" not in sources
+    ]
+    assert unnamed == [], f"tests/fixtures/webhooks/{vendor}/SOURCE.md does not say where these come from"
