@@ -111,8 +111,12 @@ def writeback(
             raise ValueError("set CXA_WRITEBACK_BASE_URL and CXA_WRITEBACK_TOKEN (or use --dry-run)")
         if settings.agents_file is not None and not settings.agents_file.is_file():
             raise ValueError(f"CXA_WRITEBACK_AGENTS_FILE {settings.agents_file} is not a file")
-    except (ValidationError, ValueError) as exc:
+        if not dry_run:  # the decisions taken on are kept in live.writeback_decisions
+            db.require_migrated(settings.database.url)
+    except (ValidationError, ValueError, RuntimeError) as exc:
         raise _fail(str(exc)) from None
+    except psycopg.OperationalError as exc:
+        raise _fail(f"cannot reach PostgreSQL (DATABASE_URL): {exc}".strip()) from None
     log.info("writing %s's routing decisions back%s", vendor, " (dry run)" if dry_run else "")
     tally = Tally()
     try:
@@ -122,7 +126,8 @@ def writeback(
     finally:
         typer.echo(
             f"applied {tally.applied}, refused {tally.refused}, given up {tally.given_up}, "
-            f"skipped {tally.skipped} (no {vendor} user), stale {tally.stale}"
+            f"skipped {tally.skipped} (no {vendor} user), stale {tally.stale}, "
+            f"delivered again {tally.repeated}"
         )
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from cxa.settings import KafkaSettings
+from cxa.settings import DatabaseSettings, KafkaSettings
 
 MIN_SECRET_LENGTH = 8
 
@@ -95,6 +95,9 @@ class WritebackSettings(BaseSettings):
     )
 
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+    database: DatabaseSettings = Field(
+        default_factory=DatabaseSettings, description="DATABASE_URL: the decisions taken on, kept"
+    )
     base_url: str | None = Field(
         default=None,
         description="The helpdesk's API base: https://{sub}.zendesk.com, https://{domain}.freshdesk.com, "

@@ -1,12 +1,20 @@
 """Routing decisions written back to the helpdesk: ``tickets.routed`` -> the vendor's assignment call.
 
 Each batch keeps the latest decision per ticket, applies it (retrying 429 with its Retry-After, 5xx
-and timeouts, up to a limit), and commits its offsets only then: a crash re-applies at most the
-batch in flight, which assigns the same agent again and changes nothing. A refusal of one ticket
-(4xx, such as an agent the helpdesk does not allow on it) is logged and skipped. A helpdesk that
-refuses our credentials (401, 403) or stays unavailable past the retries stops the connector
-without committing the batch (:class:`WritebackStopped`): nothing is lost, and once restarted it
-resumes there.
+and timeouts, up to a limit), and commits its offsets only then. A refusal of one ticket (4xx, such
+as an agent the helpdesk does not allow on it) is logged and skipped. A helpdesk that refuses our
+credentials (401, 403) or stays unavailable past the retries stops the connector without committing
+the batch (:class:`WritebackStopped`): nothing is lost, and once restarted it resumes there.
+
+A decision is applied once, across batches and restarts: before the helpdesk is called, the batch's
+decisions are claimed by their event ids in ``live.writeback_decisions`` (:class:`DecisionLedger`),
+and one claimed before (delivered again after a crash or a rebalance before the offsets were
+committed, or sent twice) is not applied again, where it would undo an agent's reassignment made in
+between. A stop releases the claims of the decisions not yet applied, so the restart applies them.
+A crash during a call leaves its claim: that decision is not tried again, and if the call did not
+land, the router routes the ticket again once its assignment fails to arrive
+(``CXA_WORKER_ROUTING_REROUTE_AFTER_SECONDS``). At most once, then, never twice.
+
 A decision older than ``CXA_WRITEBACK_MAX_AGE_SECONDS`` is stale and not applied: a connector
 started for the first time (or after a long outage) would otherwise replay the topic's retention
 into the helpdesk, reassigning tickets that agents have long since taken or closed.
@@ -16,18 +24,22 @@ import csv
 import logging
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
+from typing import Protocol
+from uuid import UUID
 
 import httpx
+import psycopg
 from confluent_kafka import Consumer
 from pydantic import ValidationError
 
 from connectors.settings import WritebackSettings
 from connectors.vendors.registry import Vendor
+from cxa import db
 from cxa.events import ROUTED_ADAPTER, TicketRouted
 from cxa.topics import TICKETS_ROUTED
 
@@ -47,6 +59,78 @@ class Tally:
     given_up: int = 0
     skipped: int = 0
     stale: int = 0
+    repeated: int = 0
+    """Decisions delivered again after they were taken on: not applied twice."""
+
+
+class Ledger(Protocol):
+    """The decisions a connector has taken on, kept across batches and restarts."""
+
+    def claim(self, vendor: str, decisions: Sequence[TicketRouted]) -> set[UUID]:
+        """Claims the decisions; returns the ids of those no one had claimed before."""
+        ...
+
+    def release(self, ids: Collection[UUID]) -> None:
+        """Forgets claims of decisions not applied after all, so that they are applied later."""
+        ...
+
+    def forget(self, vendor: str, before: datetime) -> None:
+        """Drops the claims of decisions made before ``before`` (stale ones are never applied)."""
+        ...
+
+
+class DecisionLedger:
+    """``live.writeback_decisions``, claimed by decision id (``ON CONFLICT DO NOTHING``), so that two
+    connectors that both read a decision (a rebalance) apply it once between them. Each statement
+    commits at once: a claim holds from before the helpdesk is called."""
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+        self._connection: psycopg.Connection | None = None
+
+    def _execute(self, query: str, params: Sequence[object]) -> list[tuple[UUID]]:
+        try:
+            if self._connection is None or self._connection.closed:
+                self._connection = db.connect(self._url, autocommit=True)
+            cursor = self._connection.execute(query, params)
+            return cursor.fetchall() if cursor.description else []
+        except psycopg.Error as exc:
+            self.close()
+            raise WritebackStopped(
+                f"cannot keep the decisions taken on in PostgreSQL (DATABASE_URL): {exc}".strip()
+            ) from exc
+
+    def claim(self, vendor: str, decisions: Sequence[TicketRouted]) -> set[UUID]:
+        if not decisions:
+            return set()
+        rows = self._execute(
+            "INSERT INTO live.writeback_decisions (decision_id, vendor, ticket_id, agent_id, decided_at)"
+            " SELECT d.id, %s, d.ticket, d.agent, d.at"
+            " FROM unnest(%s::uuid[], %s::text[], %s::text[], %s::timestamptz[]) AS d(id, ticket, agent, at)"
+            " ON CONFLICT (decision_id) DO NOTHING RETURNING decision_id",
+            [
+                vendor,
+                [d.event_id for d in decisions],
+                [d.ticket_id for d in decisions],
+                [d.agent_id for d in decisions],
+                [d.occurred_at for d in decisions],
+            ],
+        )
+        return {row[0] for row in rows}
+
+    def release(self, ids: Collection[UUID]) -> None:
+        if ids:
+            self._execute("DELETE FROM live.writeback_decisions WHERE decision_id = ANY(%s)", [list(ids)])
+
+    def forget(self, vendor: str, before: datetime) -> None:
+        self._execute(
+            "DELETE FROM live.writeback_decisions WHERE vendor = %s AND decided_at < %s", [vendor, before]
+        )
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
 
 
 def load_agents(path: Path | None) -> dict[str, str]:
@@ -66,8 +150,11 @@ class Writeback:
         client: httpx.Client | None,
         sleep: Callable[[float], None] = time.sleep,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        ledger: Ledger | None = None,
     ) -> None:
+        """Without ``ledger`` (a dry run), nothing is remembered across batches."""
         self.vendor, self.settings, self.client, self.sleep, self.now = vendor, settings, client, sleep, now
+        self.ledger = ledger
         self.agents = load_agents(settings.agents_file)
         self.tally = Tally()
 
@@ -144,7 +231,9 @@ class Writeback:
         )
 
     def handle(self, values: list[bytes]) -> None:
-        """One batch: the latest decision per ticket of this helpdesk, applied in order."""
+        """One batch: the latest decision per ticket of this helpdesk, applied in order, unless it
+        was taken on before (see the module's docstring)."""
+        mine: list[TicketRouted] = []
         latest: dict[str, TicketRouted] = {}
         for value in values:
             try:
@@ -153,11 +242,16 @@ class Writeback:
                 log.warning("skipped an unreadable message on %s", TICKETS_ROUTED)
                 continue
             if decision.ticket_id.startswith(f"{self.vendor.name}:"):
+                mine.append(decision)
                 latest.pop(decision.ticket_id, None)
                 latest[decision.ticket_id] = decision
         max_age = self.settings.max_age_seconds
         oldest = self.now() - timedelta(seconds=max_age)
-        stale = [d for d in latest.values() if max_age and d.occurred_at < oldest]
+
+        def is_stale(decision: TicketRouted) -> bool:
+            return bool(max_age) and decision.occurred_at < oldest
+
+        stale = [d for d in latest.values() if is_stale(d)]
         if stale:
             log.info(
                 "not applying %d decisions older than %d s (CXA_WRITEBACK_MAX_AGE_SECONDS)",
@@ -165,9 +259,29 @@ class Writeback:
                 max_age,
             )
             self.tally.stale += len(stale)
-        for decision in latest.values():
-            if not (max_age and decision.occurred_at < oldest):
+        # Every current decision is claimed, the superseded ones too: delivered again on their own
+        # (a batch cut elsewhere after a restart), they would undo the latest.
+        current = [d for d in mine if not is_stale(d)]
+        fresh = self.ledger.claim(self.vendor.name, current) if self.ledger else {d.event_id for d in current}
+        due = [d for d in latest.values() if not is_stale(d)]
+        todo = [d for d in due if d.event_id in fresh]
+        if len(todo) < len(due):
+            log.info(
+                "not applying %d decisions again: taken on before, delivered again", len(due) - len(todo)
+            )
+            self.tally.repeated += len(due) - len(todo)
+        for done, decision in enumerate(todo):
+            try:
                 self.apply(decision)
+            except WritebackStopped:
+                if self.ledger:  # the batch is not committed: the restart applies the rest
+                    try:
+                        self.ledger.release([d.event_id for d in todo[done:]])
+                    except WritebackStopped as exc:  # they stay taken on: the router routes again
+                        log.warning("%d decisions stay taken on, not applied: %s", len(todo) - done, exc)
+                raise
+        if self.ledger and max_age:
+            self.ledger.forget(self.vendor.name, oldest)
 
 
 def _retry_after(response: httpx.Response) -> float | None:
@@ -177,7 +291,8 @@ def _retry_after(response: httpx.Response) -> float | None:
 
 def run(vendor: Vendor, settings: WritebackSettings, *, dry_run: bool, tally: Tally | None = None) -> Tally:
     """Consume ``tickets.routed`` until SIGINT or SIGTERM, counting into ``tally``; a dry run commits
-    nothing. Raises :class:`WritebackStopped` (the batch in flight uncommitted)."""
+    nothing and keeps no decisions (it needs no database). Raises :class:`WritebackStopped` (the batch
+    in flight uncommitted)."""
     stopping = False
 
     def stop(signum: int, frame: FrameType | None) -> None:
@@ -204,7 +319,8 @@ def run(vendor: Vendor, settings: WritebackSettings, *, dry_run: bool, tally: Ta
             headers=vendor.credentials(settings.user, settings.token.get_secret_value()),
             timeout=settings.timeout_seconds,
         )
-    writeback = Writeback(vendor, settings, client)
+    ledger = None if dry_run else DecisionLedger(settings.database.url)
+    writeback = Writeback(vendor, settings, client, ledger=ledger)
     writeback.tally = tally or writeback.tally
     try:
         while not stopping:
@@ -218,4 +334,6 @@ def run(vendor: Vendor, settings: WritebackSettings, *, dry_run: bool, tally: Ta
         consumer.close()
         if client is not None:
             client.close()
+        if ledger is not None:
+            ledger.close()
     return writeback.tally

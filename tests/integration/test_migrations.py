@@ -91,7 +91,9 @@ def test_the_nightly_job_names_the_fix_for_a_database_not_migrated(database_url:
     from alembic import command
 
     command.downgrade(db.alembic_config(database_url), "0011")
-    with pytest.raises(RuntimeError, match=r"at migration 0011, this version needs 0012: run `cxa migrate`"):
+    with pytest.raises(
+        RuntimeError, match=rf"at migration 0011, this version needs {db.head_revision()}: run `cxa migrate`"
+    ):
         db.require_migrated(database_url)
     db.migrate(database_url)
     db.require_migrated(database_url)

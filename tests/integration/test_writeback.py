@@ -1,4 +1,6 @@
-"""Routing decisions from real Kafka written back to a local fake helpdesk by the real process."""
+"""Routing decisions from real Kafka written back by the real process to a local fake helpdesk, which
+records each call: retries, and a decision delivered again after a restart (kept in the real
+PostgreSQL)."""
 
 import json
 import os
@@ -7,14 +9,16 @@ import subprocess
 import sys
 import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 import pytest
 
-from cxa import topics
+from cxa import db, topics
 from cxa.events import TicketRouted, serialize
 from cxa.kafka import group_lag
 from cxa.settings import KafkaSettings
@@ -24,85 +28,145 @@ from tests.integration.processes import wait_for
 pytestmark = pytest.mark.integration
 
 
-class FakeZendesk(BaseHTTPRequestHandler):
-    """Records each call and its answer: the first call 429 (Retry-After: 1), the rest 200."""
+class Call(NamedTuple):
+    method: str
+    path: str
+    body: dict
+    credentials: str | None
+    status: int
 
-    calls: ClassVar[list[tuple[str, str, dict, str, int]]] = []
 
-    def do_PUT(self) -> None:
+class FakeHelpdesk(BaseHTTPRequestHandler):
+    """Records each call and its answer: the ``answers`` in turn (with Retry-After: 1), then 200."""
+
+    calls: ClassVar[list[Call]] = []
+    answers: ClassVar[list[int]] = []
+
+    def _answer(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        status = 429 if not FakeZendesk.calls else 200
-        FakeZendesk.calls.append((self.command, self.path, body, self.headers["Authorization"], status))
+        status = FakeHelpdesk.answers.pop(0) if FakeHelpdesk.answers else 200
+        credentials = self.headers.get("Authorization") or self.headers.get("api_access_token")
+        FakeHelpdesk.calls.append(Call(self.command, self.path, body, credentials, status))
         self.send_response(status)
         self.send_header("Retry-After", "1")
         self.send_header("Content-Length", "2")
         self.end_headers()
         self.wfile.write(b"{}")
 
+    do_PUT = do_POST = _answer
+
     def log_message(self, *args: object) -> None:
         pass
 
 
-def test_decisions_are_assigned_in_the_helpdesk_once(
-    stack, kafka_settings: KafkaSettings, tmp_path: Path
+@pytest.fixture
+def helpdesk() -> Iterator[str]:
+    """The fake helpdesk's base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeHelpdesk)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    FakeHelpdesk.calls, FakeHelpdesk.answers = [], []
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+
+
+def _publish(kafka_settings: KafkaSettings, *decisions: TicketRouted) -> None:
+    with Publisher(kafka_settings) as publisher:
+        for routed in decisions:
+            publisher.publish(topics.TICKETS_ROUTED, routed.ticket_id, serialize(routed))
+
+
+def _decision(ticket: str, agent: str) -> TicketRouted:
+    return TicketRouted(
+        ticket_id=ticket,
+        occurred_at=datetime.now(UTC),
+        agent_id=agent,
+        policy="optimizer",
+        score=1,
+        solver_ms=1,
+    )
+
+
+@contextmanager
+def _connector(
+    vendor: str, env: dict[str, str], log: Path, *options: str
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`cxa connector writeback --vendor ...`, stopped with SIGTERM when the block ends."""
+    command = [sys.executable, "-m", "cxa", "connector", "writeback", "--vendor", vendor, *options]
+    with log.open("ab") as out:
+        process = subprocess.Popen(command, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        yield process
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=20)
+    assert process.returncode == 0, log.read_text()
+
+
+def _answered(*paths: str) -> bool:
+    return {call.path for call in FakeHelpdesk.calls if call.status == 200} >= set(paths)
+
+
+def test_decisions_are_assigned_in_the_helpdesk_once_even_when_delivered_again(
+    stack, kafka_settings: KafkaSettings, database_url: str, helpdesk: str, tmp_path: Path
 ) -> None:
     seed = uuid.uuid4().hex[:8]
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeZendesk)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    FakeZendesk.calls = []
-    now = datetime.now(UTC)
-
-    def decision(ticket: str, agent: str) -> TicketRouted:
-        return TicketRouted(
-            ticket_id=ticket, occurred_at=now, agent_id=agent, policy="optimizer", score=1, solver_ms=1
-        )
-
-    with Publisher(kafka_settings) as publisher:
-        for routed in [
-            decision(f"zendesk:{seed}1", "zendesk:900001"),
-            decision(f"jira:{seed}2", "jira:abc"),  # another helpdesk's ticket
-            decision(f"zendesk:{seed}3", "A17"),  # an agent known by the agents file
-        ]:
-            publisher.publish(topics.TICKETS_ROUTED, routed.ticket_id, serialize(routed))
+    first = _decision(f"zendesk:{seed}1", "zendesk:900001")
+    _publish(
+        kafka_settings,
+        first,
+        _decision(f"jira:{seed}2", "jira:abc"),  # another helpdesk's ticket
+        _decision(f"zendesk:{seed}3", "A17"),  # an agent known by the agents file
+    )
     agents = tmp_path / "agents.csv"
     agents.write_text("agent_id,vendor_user_id\nA17,900017\n")
     env = {
-        **os.environ,
         "KAFKA_BOOTSTRAP_SERVERS": stack.bootstrap_servers,
-        "CXA_WRITEBACK_BASE_URL": f"http://127.0.0.1:{server.server_port}",
+        "DATABASE_URL": database_url,
+        "CXA_WRITEBACK_BASE_URL": helpdesk,
         "CXA_WRITEBACK_USER": "bot@example.com",
         "CXA_WRITEBACK_TOKEN": "tok3n",
         "CXA_WRITEBACK_AGENTS_FILE": str(agents),
         "CXA_WRITEBACK_GROUP_ID": f"writeback-{seed}",
     }
-    command = [sys.executable, "-m", "cxa", "connector", "writeback", "--vendor", "zendesk"]
-    with (tmp_path / "writeback.log").open("wb") as log:
-        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    FakeHelpdesk.answers = [429]
+    log = tmp_path / "writeback.log"
     mine = {f"/api/v2/tickets/{seed}1", f"/api/v2/tickets/{seed}3"}
-    try:
+    with _connector("zendesk", env, log):
         # The broker is shared: earlier tests' Zendesk decisions come first, and one of them may be
         # the call answered 429.
-        wait_for(
-            lambda: {path for _, path, _, _, status in FakeZendesk.calls if status == 200} >= mine,
-            timeout=60,
-            what="both assignments answered 200",
-        )
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=20)
-        server.shutdown()
-    output = (tmp_path / "writeback.log").read_text()
-    assert process.returncode == 0, output
+        wait_for(lambda: _answered(*mine), timeout=60, what="both assignments answered 200")
+    output = log.read_text()
     # One call answered 200 per decision applied, besides the first call, answered 429 and retried.
-    calls = FakeZendesk.calls
-    assert [status for *_, status in calls].count(429) == 1
-    assert calls[1][1] == calls[0][1]  # the throttled call again, after its Retry-After
+    calls = list(FakeHelpdesk.calls)
+    assert [call.status for call in calls].count(429) == 1
+    assert calls[1].path == calls[0].path  # the throttled call again, after its Retry-After
     assert f"applied {len(calls) - 1}, refused 0, given up 0" in output
     basic = "Basic Ym90QGV4YW1wbGUuY29tL3Rva2VuOnRvazNu"  # bot@example.com/token:tok3n
-    ours = [(m, p, json.dumps(b), a) for m, p, b, a, status in calls if p in mine and status == 200]
-    assert sorted(ours) == [
-        ("PUT", f"/api/v2/tickets/{seed}1", json.dumps({"ticket": {"assignee_id": 900001}}), basic),
-        ("PUT", f"/api/v2/tickets/{seed}3", json.dumps({"ticket": {"assignee_id": 900017}}), basic),
+    ours = [(c.method, c.path, c.body, c.credentials) for c in calls if c.path in mine and c.status == 200]
+    assert sorted(ours, key=str) == [
+        ("PUT", f"/api/v2/tickets/{seed}1", {"ticket": {"assignee_id": 900001}}, basic),
+        ("PUT", f"/api/v2/tickets/{seed}3", {"ticket": {"assignee_id": 900017}}, basic),
     ]
     # Applied and committed: a restarted connector starts after them.
     assert group_lag(kafka_settings, f"writeback-{seed}", topics.TICKETS_ROUTED) == 0
+
+    # The first decision sent again (the same event id, at a later offset) is not applied again over
+    # what agents did since; a new decision is.
+    _publish(kafka_settings, first, _decision(f"zendesk:{seed}4", "zendesk:900002"))
+    with _connector("zendesk", env, log):
+        wait_for(lambda: _answered(f"/api/v2/tickets/{seed}4"), timeout=60, what="the new decision applied")
+        wait_for(
+            lambda: group_lag(kafka_settings, f"writeback-{seed}", topics.TICKETS_ROUTED) == 0,
+            timeout=30,
+            what="the batch committed",
+        )
+    assert [c.path for c in FakeHelpdesk.calls if c.status == 200].count(f"/api/v2/tickets/{seed}1") == 1
+    assert "delivered again 1" in log.read_text().splitlines()[-1]
+    with db.connect(database_url) as conn:
+        kept = conn.execute(
+            "SELECT ticket_id FROM live.writeback_decisions WHERE ticket_id LIKE %s ORDER BY ticket_id",
+            (f"zendesk:{seed}%",),
+        ).fetchall()
+    assert kept == [(f"zendesk:{seed}1",), (f"zendesk:{seed}3",), (f"zendesk:{seed}4",)]

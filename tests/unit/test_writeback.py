@@ -2,8 +2,10 @@
 
 import base64
 import json
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from uuid import UUID
 
 import httpx
 import pytest
@@ -22,8 +24,29 @@ def _decision(ticket_id: str, agent_id: str) -> TicketRouted:
     )
 
 
+class Remembered:
+    """The decisions taken on, as live.writeback_decisions keeps them (tests/integration does)."""
+
+    def __init__(self) -> None:
+        self.claims: dict[UUID, TicketRouted] = {}
+        self.forgotten_before: datetime | None = None
+
+    def claim(self, vendor: str, decisions: Sequence[TicketRouted]) -> set[UUID]:
+        fresh = {d.event_id for d in decisions} - set(self.claims)
+        self.claims.update({d.event_id: d for d in decisions if d.event_id in fresh})
+        return fresh
+
+    def release(self, ids: Collection[UUID]) -> None:
+        for decision_id in ids:
+            del self.claims[decision_id]
+
+    def forget(self, vendor: str, before: datetime) -> None:
+        self.forgotten_before = before
+        self.claims = {k: d for k, d in self.claims.items() if d.occurred_at >= before}
+
+
 def _writeback(
-    vendor: str, answers: list[int], tmp_path: Path, agents: str = ""
+    vendor: str, answers: list[int], tmp_path: Path, agents: str = "", ledger: Remembered | None = None
 ) -> tuple[Writeback, list[httpx.Request], list[float]]:
     calls: list[httpx.Request] = []
     waits: list[float] = []
@@ -51,7 +74,12 @@ def _writeback(
         transport=httpx.MockTransport(answer),
     )
     writeback = Writeback(
-        VENDORS[vendor], settings, client, sleep=waits.append, now=lambda: T0 + timedelta(minutes=5)
+        VENDORS[vendor],
+        settings,
+        client,
+        sleep=waits.append,
+        now=lambda: T0 + timedelta(minutes=5),
+        ledger=ledger,
     )
     return writeback, calls, waits
 
@@ -188,3 +216,50 @@ def test_a_decision_older_than_the_maximum_age_is_stale_and_not_applied(tmp_path
     writeback.handle([serialize(old), serialize(_decision("zendesk:42", "zendesk:7"))])
     assert [request.url.path for request in calls] == ["/base/api/v2/tickets/42"]
     assert (writeback.tally.applied, writeback.tally.stale) == (1, 1)
+
+
+def test_a_decision_delivered_again_in_a_later_batch_or_after_a_restart_is_not_applied_again(
+    tmp_path,
+) -> None:
+    ledger = Remembered()
+    writeback, calls, _ = _writeback("zendesk", [200], tmp_path, ledger=ledger)
+    decision = serialize(_decision("zendesk:1", "zendesk:900001"))
+    writeback.handle([decision])
+    writeback.handle([decision])  # a later batch: the same message again
+    restarted, calls_after, _ = _writeback("zendesk", [200], tmp_path, ledger=ledger)
+    restarted.handle([decision, serialize(_decision("zendesk:2", "zendesk:900001"))])
+    assert [c.url.path for c in calls] == ["/base/api/v2/tickets/1"]
+    assert [c.url.path for c in calls_after] == ["/base/api/v2/tickets/2"]
+    assert (writeback.tally.applied, writeback.tally.repeated) == (1, 1)
+    assert (restarted.tally.applied, restarted.tally.repeated) == (1, 1)
+
+
+def test_a_superseded_decision_delivered_again_alone_does_not_undo_the_latest(tmp_path) -> None:
+    ledger = Remembered()
+    writeback, calls, _ = _writeback("zendesk", [200], tmp_path, ledger=ledger)
+    first, second = _decision("zendesk:1", "zendesk:900001"), _decision("zendesk:1", "zendesk:900002")
+    writeback.handle([serialize(first), serialize(second)])
+    writeback.handle([serialize(first)])  # after a restart the batch may be cut after the first
+    assert [json.loads(c.content) for c in calls] == [{"ticket": {"assignee_id": 900002}}]
+
+
+def test_a_stop_releases_the_decisions_not_applied_so_the_restart_applies_them(tmp_path) -> None:
+    ledger = Remembered()
+    writeback, _, _ = _writeback("zendesk", [503], tmp_path, ledger=ledger)
+    batch = [serialize(_decision("zendesk:1", "zendesk:7")), serialize(_decision("zendesk:2", "zendesk:7"))]
+    with pytest.raises(WritebackStopped):
+        writeback.handle(batch)
+    assert ledger.claims == {}
+    restarted, calls, _ = _writeback("zendesk", [200], tmp_path, ledger=ledger)
+    restarted.handle(batch)
+    assert [c.url.path for c in calls] == ["/base/api/v2/tickets/1", "/base/api/v2/tickets/2"]
+
+
+def test_decisions_older_than_the_maximum_age_are_forgotten_and_stale_ones_never_claimed(tmp_path) -> None:
+    ledger = Remembered()
+    writeback, calls, _ = _writeback("zendesk", [200], tmp_path, ledger=ledger)
+    old = _decision("zendesk:1", "zendesk:7").model_copy(update={"occurred_at": T0 - timedelta(hours=2)})
+    writeback.handle([serialize(old), serialize(_decision("zendesk:2", "zendesk:7"))])
+    assert [d.ticket_id for d in ledger.claims.values()] == ["zendesk:2"]
+    assert ledger.forgotten_before == T0 + timedelta(minutes=5) - timedelta(hours=1)
+    assert len(calls) == 1
