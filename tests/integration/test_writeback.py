@@ -1,7 +1,8 @@
 """Routing decisions from real Kafka written back by the real process to a local fake helpdesk, which
-records each call: retries, and a decision delivered again after a restart (kept in the real
-PostgreSQL)."""
+records each call: every vendor's endpoint, body and credentials, retries, a decision delivered
+again after a restart (kept in the real PostgreSQL), and a dry run."""
 
+import base64
 import json
 import os
 import signal
@@ -10,7 +11,7 @@ import sys
 import threading
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -170,3 +171,88 @@ def test_decisions_are_assigned_in_the_helpdesk_once_even_when_delivered_again(
             (f"zendesk:{seed}%",),
         ).fetchall()
     assert kept == [(f"zendesk:{seed}1",), (f"zendesk:{seed}3",), (f"zendesk:{seed}4",)]
+
+
+def _basic(credentials: str) -> str:
+    return "Basic " + base64.b64encode(credentials.encode()).decode()
+
+
+# Each helpdesk's call: (vendor, base URL path, agent, method, path of ticket T, body, credentials).
+CALLS = [
+    (
+        "freshdesk",
+        "",
+        "freshdesk:ana.duarte:example.net",  # by email, numbered in the agents file
+        "PUT",
+        "/api/v2/tickets/{ticket}",
+        {"responder_id": 61000000001},
+        _basic("tok3n:X"),
+    ),
+    (
+        "jira",
+        "",
+        "jira:5b10ac8d82e05b22cc7d4ef6",
+        "PUT",
+        "/rest/api/3/issue/{ticket}/assignee",
+        {"accountId": "5b10ac8d82e05b22cc7d4ef6"},
+        _basic("bot@example.com:tok3n"),
+    ),
+    (
+        "chatwoot",
+        "/api/v1/accounts/3",
+        "chatwoot:12",
+        "POST",
+        "/api/v1/accounts/3/conversations/{ticket}/assignments",
+        {"assignee_id": 12},
+        "tok3n",
+    ),
+]
+
+
+def test_each_helpdesk_gets_its_own_assignment_call(
+    stack, kafka_settings: KafkaSettings, database_url: str, helpdesk: str, tmp_path: Path
+) -> None:
+    # One connector per helpdesk, as deployed, all at once (the Zendesk one is tested above).
+    ticket = uuid.uuid4().hex[:8]
+    _publish(kafka_settings, *[_decision(f"{vendor}:{ticket}", agent) for vendor, _, agent, *_ in CALLS])
+    agents = tmp_path / "agents.csv"
+    agents.write_text("freshdesk:ana.duarte:example.net,61000000001\n")
+    expected = [
+        Call(method, path.format(ticket=ticket), body, credentials, 200)
+        for _, _, _, method, path, body, credentials in CALLS
+    ]
+    with ExitStack() as connectors:
+        for vendor, base, *_ in CALLS:
+            env = {
+                "KAFKA_BOOTSTRAP_SERVERS": stack.bootstrap_servers,
+                "DATABASE_URL": database_url,
+                "CXA_WRITEBACK_BASE_URL": helpdesk + base,
+                "CXA_WRITEBACK_USER": "bot@example.com",
+                "CXA_WRITEBACK_TOKEN": "tok3n",
+                "CXA_WRITEBACK_AGENTS_FILE": str(agents),
+                "CXA_WRITEBACK_GROUP_ID": f"writeback-{vendor}-{ticket}",
+            }
+            connectors.enter_context(_connector(vendor, env, tmp_path / f"{vendor}.log"))
+        wait_for(lambda: _answered(*[call.path for call in expected]), timeout=90, what="every assignment")
+    assert sorted(c for c in FakeHelpdesk.calls if ticket in c.path) == sorted(expected)
+
+
+def test_a_dry_run_logs_each_call_and_makes_none_commits_nothing_and_needs_no_database(
+    stack, kafka_settings: KafkaSettings, helpdesk: str, tmp_path: Path
+) -> None:
+    ticket = uuid.uuid4().hex[:8]
+    _publish(kafka_settings, _decision(f"chatwoot:{ticket}", "chatwoot:12"))
+    env = {
+        "KAFKA_BOOTSTRAP_SERVERS": stack.bootstrap_servers,
+        "DATABASE_URL": "postgresql://nobody@127.0.0.1:9/nothing",  # not reachable, and not needed
+        "CXA_WRITEBACK_BASE_URL": helpdesk,
+        "CXA_WRITEBACK_TOKEN": "tok3n",
+        "CXA_WRITEBACK_GROUP_ID": f"writeback-{ticket}",
+    }
+    log = tmp_path / "writeback.log"
+    logged = f"dry run: POST conversations/{ticket}/assignments {{'assignee_id': 12}}"
+    with _connector("chatwoot", env, log, "--dry-run"):
+        wait_for(lambda: logged in log.read_text(), timeout=60, what="the call logged")
+    assert FakeHelpdesk.calls == []
+    assert "(dry run)" in log.read_text()
+    assert group_lag(kafka_settings, f"writeback-{ticket}", topics.TICKETS_ROUTED) > 0  # nothing committed
