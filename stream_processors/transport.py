@@ -11,17 +11,24 @@ Producer: Faust enables idempotence only for its exactly-once mode; every produc
 platform sets ``acks=all`` and idempotence, so a retried send never writes a message twice.
 
 Rebalances: Faust's streams acknowledge a record fetched before a rebalance without handing it to
-an agent (it is meant to be read again from the committed offsets), and the records that arrive
-during one are counted the same way. Counted, such acknowledgements let the commit pass records no
-agent handled: a worker whose group rebalanced around a batch in flight (a broker restart while
-PostgreSQL was away) lost some hundred events per partition. So the worker's consumer counts no
-acknowledgement of a record fetched in an earlier generation of the group, or during a rebalance:
-such a record is read again from the committed offset, and the idempotent sinks take it once.
+an agent (it is meant to be read again from the committed offsets); its consumer counts an offset
+range it jumped over as handled, and drops a record fetched again below the offset it read last.
+Around a rebalance (a broker restart while PostgreSQL was away and a batch waited for it) that
+committed past some hundred events per partition that no agent handled, or left records of one
+partition never delivered, so that its commit stopped for good. So the worker's consumer (1) counts
+no acknowledgement of a record fetched in an earlier generation of the group, or during a
+rebalance, (2) drops no record and counts no gap outside changelog topics (:class:`ReadOffsets`),
+and (3) reads a partition again from its committed offset when records past one never handled have
+been handled for ``HEAD_GAP_SECONDS``. Nothing unhandled is committed, nothing stays behind, and
+what is read twice the idempotent sinks keep once.
 
 Acknowledgement: see :func:`acknowledged_batches`.
 """
 
 import asyncio
+import logging
+import time
+from collections import defaultdict
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any, cast
 
@@ -29,10 +36,30 @@ import aiokafka
 import faust
 from faust.streams import Stream
 from faust.transport.drivers import aiokafka as faust_aiokafka
-from faust.types import EventT, Message, StreamT
+from faust.types import TP, EventT, Message, StreamT
 
 from stream_processors.ingest.deadletters import Outgoing
 from stream_processors.ingest.handler import Publish
+
+log = logging.getLogger(__name__)
+
+HEAD_GAP_SECONDS = 10.0
+"""How long records may be handled past one never handled before the partition is read again from
+its committed offset (with acknowledgements in order, any such gap is a record Faust skipped)."""
+
+
+class ReadOffsets(defaultdict[TP, int | None]):
+    """Faust's consumer keeps the offset it read last per partition: it drops a record below it as
+    read already, and counts the offsets it jumps over as handled (a "gap", normal in compacted
+    topics). Both went wrong around rebalances, so outside changelog topics the offset read last
+    reads as unknown: no record is dropped and no gap counted. A record delivered twice is handled
+    twice, and the idempotent sinks keep it once."""
+
+    def __init__(self) -> None:
+        super().__init__(lambda: None)
+
+    def __getitem__(self, tp: TP) -> int | None:
+        return super().__getitem__(tp) if tp.topic.endswith("-changelog") else None
 
 
 def use_worker_transport(app: faust.App, fetch_max_wait_ms: int) -> None:
@@ -49,10 +76,37 @@ def use_worker_transport(app: faust.App, fetch_max_wait_ms: int) -> None:
         def _new_consumer_thread(self) -> WorkerConsumerThread:
             return WorkerConsumerThread(self, loop=self.loop, beacon=self.beacon)
 
+        def __post_init__(self) -> None:
+            super().__post_init__()
+            self._read_offset = ReadOffsets()
+            self.head_gaps: dict[TP, float] = {}
+            self.reading_again: set[asyncio.Future[None]] = set()
+
         def ack(self, message: Message) -> bool:
             if self.app.rebalancing or message.generation_id != self.app.consumer_generation_id:
                 return False  # read again from the committed offset once the group is stable
             return bool(super().ack(message))
+
+        def _new_offset(self, tp: TP) -> int | None:
+            offset = cast(int | None, super()._new_offset(tp))
+            acked, committed = self._acked.get(tp), self._committed_offset.get(tp)
+            if offset is not None or not acked or committed is None or self.app.rebalancing:
+                self.head_gaps.pop(tp, None)
+                return offset
+            since = self.head_gaps.setdefault(tp, time.monotonic())
+            if time.monotonic() - since >= HEAD_GAP_SECONDS and tp in self.assignment():
+                del self.head_gaps[tp]
+                log.warning(
+                    "%s: offsets from %d to %d were never handled, later ones were: reading again from %d",
+                    tp,
+                    committed,
+                    min(acked) - 1,
+                    committed,
+                )
+                seek = asyncio.ensure_future(self.seek(tp, committed))
+                self.reading_again.add(seek)
+                seek.add_done_callback(self.reading_again.discard)
+            return None
 
     class WorkerProducer(faust_aiokafka.Producer):
         def _settings_extra(self) -> Mapping[str, Any]:

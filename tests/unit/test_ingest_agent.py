@@ -173,3 +173,38 @@ def test_a_record_fetched_before_a_rebalance_is_never_counted_as_handled() -> No
         return results
 
     assert asyncio.run(scenario()) == [False, False, True, True]
+
+
+def test_no_record_is_dropped_as_read_and_a_partition_left_behind_is_read_again() -> None:
+    async def scenario() -> tuple[list[int | None], list[tuple[str, int]], list[int], list[int | None]]:
+        app = create_app(WorkerSettings(), sink=RecordingSink())
+        app.finalize()
+        app.topics._acking_topics.add(topics.TICKET_EVENTS)
+        app.consumer_generation_id = 5
+        consumer = app.consumer
+        tp = _message(0, 5).tp
+        consumer._committed_offset[tp] = 10
+        consumer._read_offset[tp] = 19  # read last, so Faust would drop 10-18 fetched again
+        for offset in (20, 21):  # handled, while 10-19 never were
+            consumer.ack(_message(offset, 5))
+        seeks: list[tuple[str, int]] = []
+
+        async def seek(partition: Any, offset: int) -> None:
+            seeks.append((partition.topic, offset))
+
+        with patch.object(consumer, "seek", seek), patch.object(consumer, "assignment", lambda: {tp}):
+            offsets = [consumer._new_offset(tp)]  # a head gap is given HEAD_GAP_SECONDS to close
+            await asyncio.sleep(0)
+            with patch("stream_processors.transport.HEAD_GAP_SECONDS", 0.0):
+                offsets.append(consumer._new_offset(tp))
+                await asyncio.sleep(0)
+        changelog = faust.types.TP("cxa-floor-tickets-changelog", 0)
+        consumer._read_offset[changelog] = 7
+        read = [consumer._read_offset[tp], consumer._read_offset[changelog]]
+        return offsets, seeks, sorted(consumer._acked[tp]), read
+
+    offsets, seeks, acked, read = asyncio.run(scenario())
+    assert read == [None, 7]  # nothing dropped as read already, no gap counted; changelogs as Faust
+    assert offsets == [None, None]  # nothing committed past offset 10
+    assert seeks == [(topics.TICKET_EVENTS, 10)]  # read again from the committed offset, once
+    assert acked == [20, 21]
