@@ -1,4 +1,5 @@
-"""Faust's Kafka transport with two changes: a bounded fetch wait and an idempotent producer.
+"""Faust's Kafka transport with a bounded fetch wait, an idempotent producer, and a consumer that
+commits only what agents handled, also around rebalances.
 
 Fetch wait: aiokafka keeps one fetch request in flight per broker, and a partition whose last
 records are still being consumed is left out of the next request. So a request often covers only
