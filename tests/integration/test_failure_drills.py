@@ -247,12 +247,16 @@ def _run_drill(stack: DrillStack, tmp_path: Path, seed: int, corpus: list[Hostil
         wait_for(lambda: _floor_caught_up(url, restarted_at), timeout=60, what="the floor to catch up")
         # Agent events and the last hostile messages have no ticket count to wait for: reconcile only
         # once nothing published is unaccounted for (a message truly lost still fails, here or below).
-        wait_for(
-            lambda: not [p for p in _reconcile(stack, delivered) if "neither landed nor" in p],
-            timeout=120,
-            interval=2.0,
-            what="every published message landed or dead-lettered",
-        )
+        try:
+            wait_for(
+                lambda: not [p for p in _reconcile(stack, delivered) if "neither landed nor" in p],
+                timeout=120,
+                interval=2.0,
+                what="every published message landed or dead-lettered",
+            )
+        except AssertionError as exc:
+            problems = "\n".join(_reconcile(stack, delivered)[:20])
+            raise AssertionError(f"{exc}:\n{problems}\nthe worker's log ends:\n{_tail(log)}") from None
         assert second.poll() is None, f"the worker stopped with the broker:\n{_tail(log)}"
         crashed = [line for line in _tail(log, 10**7).splitlines() if "]: Crashed reason=" in line]
         assert not crashed, crashed  # no Faust agent of the surviving worker crashed, nor was restarted
