@@ -1,6 +1,12 @@
 """Rolling-origin backtests: MAPE, MASE, interval coverage and cost of each candidate method, and
 the choice among them.
 
+Each method's intervals are also calibrated on its backtest (split conformal): ``interval_scale``
+is the factor on the interval's half-widths, each side its own, that would have made it cover the
+configured share of the backtest's actuals, and :func:`calibrate` applies it to a forecast.
+``calibrated_coverage`` checks that out of sample: each fold's interval scaled by the factor the
+other folds give.
+
 The last ``folds * step`` periods are cut into origins; at each origin every method is fitted on
 the history before it and forecasts ``horizon`` periods, which are scored against what happened.
 MASE scales by the in-sample mean absolute error of the seasonal-naive one-season-ahead forecast
@@ -31,6 +37,8 @@ class MethodScore:
     mape: float
     mase: float
     coverage: float
+    interval_scale: float  # half-widths times this cover the configured share of backtest actuals
+    calibrated_coverage: float  # each fold scaled by the other folds' factor (NaN with one fold)
     folds: int
     points: int
     seconds: float  # mean time to fit and forecast once
@@ -107,6 +115,49 @@ def coverage(actual: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> float:
     return float(np.mean((actual >= lower) & (actual <= upper)))
 
 
+def interval_scale(
+    actual: np.ndarray, yhat: np.ndarray, lower: np.ndarray, upper: np.ndarray, width: float
+) -> float:
+    """The smallest factor on the half-widths (below and above ``yhat`` separately) whose interval
+    holds ``width`` of ``actual``; 1.0 when no finite factor does (an interval of zero width)."""
+    below = actual < yhat
+    distance = np.abs(actual - yhat)
+    half = np.where(below, yhat - lower, upper - yhat)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        needed = np.where(distance == 0, 0.0, distance / half)
+    if not len(needed):
+        return 1.0
+    factor = float(np.quantile(needed, width, method="inverted_cdf"))
+    return factor if np.isfinite(factor) else 1.0
+
+
+def calibrate(predicted: pd.DataFrame, scale: float) -> pd.DataFrame:
+    """The forecast with its interval's half-widths multiplied by ``scale``, clipped at zero."""
+    yhat = predicted["yhat"]
+    return pd.DataFrame(
+        {
+            "yhat": yhat,
+            "yhat_lower": yhat - scale * (yhat - predicted["yhat_lower"]),
+            "yhat_upper": yhat + scale * (predicted["yhat_upper"] - yhat),
+        },
+        index=predicted.index,
+    ).clip(lower=0)
+
+
+def cross_calibrated_coverage(blocks: Sequence[np.ndarray], width: float) -> float:
+    """Share of actuals inside each fold's interval once scaled by the factor the other folds give
+    (rows of a block: actual, yhat, lower, upper)."""
+    if len(blocks) < 2:
+        return float("nan")
+    inside = []
+    for index, block in enumerate(blocks):
+        others = np.hstack([other for position, other in enumerate(blocks) if position != index])
+        factor = interval_scale(others[0], others[1], others[2], others[3], width)
+        actual, yhat, lower, upper = block[:4]
+        inside.append((actual >= yhat - factor * (yhat - lower)) & (actual <= yhat + factor * (upper - yhat)))
+    return float(np.mean(np.hstack(inside)))
+
+
 def origins(length: int, horizon: int, folds: int, step: int, min_train: int) -> list[int]:
     """Training lengths (cut points) of each fold, oldest first; the last fold ends the series."""
     cuts = [length - horizon - step * index for index in range(folds)]
@@ -157,12 +208,15 @@ def rolling_origin(
         if method in failed:
             continue
         actual, yhat, lower, upper, scale = np.hstack(blocks)
+        width = config.interval_width
         scores.append(
             MethodScore(
                 method=method,
                 mape=mape(actual, yhat),
                 mase=float(np.mean(np.abs(actual - yhat) / scale)),
                 coverage=coverage(actual, lower, upper),
+                interval_scale=interval_scale(actual, yhat, lower, upper, width),
+                calibrated_coverage=cross_calibrated_coverage(blocks, width),
                 folds=len(blocks),
                 points=len(actual),
                 seconds=float(np.mean(seconds[method])),

@@ -16,7 +16,7 @@ import pandas as pd
 import psycopg
 
 from batch import store, transform
-from batch.backtest import BASELINE, BacktestReport, rolling_origin
+from batch.backtest import BASELINE, BacktestReport, calibrate, rolling_origin
 from batch.forecast import AUTO, ForecastConfig, forecast, model_version, regular_series, season_length
 from batch.settings import BatchSettings
 from batch.shift_plan import HOURS_PER_WEEK, plan_shifts
@@ -93,7 +93,9 @@ def forecast_series(
         return Chosen(chosen, f"no backtest ({exc})", forecast(series, horizon, config, chosen), None)
     chosen = report.best.method if method == AUTO else method
     reason = report.reason if method == AUTO else f"set by CXA_FORECAST_METHOD; {report.reason}"
-    return Chosen(chosen, reason, forecast(series, horizon, config, chosen), report)
+    scale = report.score(chosen).interval_scale
+    reason += f"; interval x{scale:.2f} to cover {config.interval_width:.0%} of the backtest's actuals"
+    return Chosen(chosen, reason, calibrate(forecast(series, horizon, config, chosen), scale), report)
 
 
 def queue_histories(

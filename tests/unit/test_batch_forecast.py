@@ -8,7 +8,16 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from batch.backtest import BASELINE, coverage, mape, naive_scale, origins, rolling_origin
+from batch.backtest import (
+    BASELINE,
+    calibrate,
+    coverage,
+    interval_scale,
+    mape,
+    naive_scale,
+    origins,
+    rolling_origin,
+)
 from batch.forecast import (
     METHODS,
     ForecastConfig,
@@ -18,7 +27,9 @@ from batch.forecast import (
     regular_series,
     seasonal_naive,
 )
+from batch.nightly import forecast_series
 from batch.series import read_series
+from batch.settings import BatchSettings
 from cxa.cli import app
 
 WEEK = np.array([100, 110, 105, 95, 90, 30, 20], dtype=float)
@@ -131,3 +142,41 @@ def test_backtest_command_prints_a_table_and_json(tmp_path: Path) -> None:
     assert report["series"]["periods"] == 84
     missing = CliRunner().invoke(app, ["batch", "backtest", "--file", str(path), "--timestamp-col", "when"])
     assert missing.exit_code == 1
+
+
+def test_interval_scale_is_the_smallest_factor_that_covers_the_share_asked_for() -> None:
+    yhat = np.full(10, 10.0)
+    lower, upper = yhat - 2, yhat + 4  # an asymmetric interval: each side scales on its own
+    actual = yhat + np.array([-1, -2, -3, -4, 1, 2, 4, 6, 8, 12], dtype=float)
+    # Distances in half-widths: 0.5, 1, 1.5, 2 below and 0.25, 0.5, 1, 1.5, 2, 3 above.
+    assert interval_scale(actual, yhat, lower, upper, 0.8) == 2.0
+    assert interval_scale(actual, yhat, lower, upper, 0.5) == 1.0
+    assert interval_scale(yhat + 1, yhat, yhat, yhat, 0.8) == 1.0  # zero width: no finite factor
+    scaled = calibrate(pd.DataFrame({"yhat": yhat, "yhat_lower": lower, "yhat_upper": upper}), 2.0)
+    inside = coverage(actual, scaled["yhat_lower"].to_numpy(), scaled["yhat_upper"].to_numpy())
+    assert inside == 0.9  # two actuals tie at twice the half-width
+    assert (scaled["yhat_lower"] == 6.0).all()
+    assert (scaled["yhat_upper"] == 18.0).all()
+    clipped = calibrate(pd.DataFrame({"yhat": [1.0], "yhat_lower": [0.0], "yhat_upper": [2.0]}), 3)
+    assert clipped["yhat_lower"].tolist() == [0.0]
+
+
+def test_calibrated_intervals_cover_what_they_claim_where_the_raw_ones_do_not() -> None:
+    # Heavy-tailed noise the seasonal-naive interval (week-on-week changes of a short history)
+    # misjudges; the backtest's own errors set the width the nightly job ships.
+    rng = np.random.default_rng(3)
+    index = pd.date_range("2025-01-06", periods=7 * 30, freq="D", tz="UTC")
+    values = np.tile(WEEK, 30) * rng.gamma(4, 0.25, 7 * 30)
+    series = pd.Series(values, index=index)
+    config = ForecastConfig(freq="D")
+    report = rolling_origin(series, 7, config, folds=20, step=7, methods=("seasonal_mean",))
+    for score in report.scores:
+        assert 0.7 <= score.calibrated_coverage <= 0.9, score
+    chosen = forecast_series(series.iloc[:-7], 7, config, BatchSettings(CXA_FORECAST_METHOD="seasonal_mean"))
+    assert chosen.report is not None
+    scale = chosen.report.score("seasonal_mean").interval_scale
+    assert f"interval x{scale:.2f}" in chosen.reason
+    raw = forecast(series.iloc[:-7], 7, config, "seasonal_mean")
+    assert np.allclose(
+        chosen.predicted["yhat_upper"] - chosen.predicted["yhat"], scale * (raw["yhat_upper"] - raw["yhat"])
+    )
