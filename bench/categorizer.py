@@ -9,10 +9,14 @@ halfway), and the held-out part is scored. docs/s counts text preparation, predi
 over the training stream on one core (wall clock, and per second of the process's CPU time, which a
 busy machine disturbs less); peak memory is the process's maximum resident set size so far.
 
-Reservoir rows: the same 8,000-example stream with a reservoir of 800 and 80, which is what a
-stream 10x and 100x longer than the reservoir does to rehearsal (each stored example stands for 10
-or 100 seen ones), with generative replay and, for the orders in blocks, the same run without it
-(and, sorted, without the 6x replay while categories arrive in blocks).
+Each configuration runs on every split, beside the same stream without naive Bayes in the
+predictions (the earlier default; shuffled and sorted). Reservoir rows: the same 8,000-example
+streams with a reservoir of 800 and 80, which is what a stream 10x and 100x longer than the
+reservoir does to rehearsal (each stored example stands for 10 or 100 seen ones), and, sorted on
+the first split, the same run without generative replay.
+Official rows (``--test``, BANKING77's published test.csv, which the project does not ship): the
+whole training file streamed once in its published order (sorted by category) and shuffled, with
+reservoirs of 10,000, 1,000 and 100, scored on the official test split.
 Baseline rows: River's standard pipelines, one example at a time
 (BagOfWords | MultinomialNB; TFIDF | one-vs-rest PAClassifier; TFIDF | one-vs-rest
 LogisticRegression), and a batch TF-IDF (words 1-2 + characters 2-5) linear SVM fitted on the
@@ -41,7 +45,6 @@ from stream_processors.categorizer import (
     stratified_split,
 )
 from stream_processors.categorizer.evaluation import Example
-from stream_processors.categorizer.pipeline import IN_BLOCKS
 
 log = logging.getLogger(__name__)
 
@@ -57,10 +60,8 @@ def ours(
     test: Sequence[Example],
     config: CategorizerConfig,
     batch_size: int,
-    in_blocks: int = IN_BLOCKS,
 ) -> dict[str, Any]:
     categorizer = Categorizer(config)
-    categorizer.in_blocks_factor = in_blocks
     report = evaluate(categorizer, train, test, batch_size=batch_size)
     return {
         "heldout_accuracy": round(report.heldout_accuracy, 4),
@@ -144,12 +145,18 @@ def scores(
     }
 
 
-def run(data: Path, seeds: list[int], batch_size: int, baselines: bool = True) -> list[dict[str, Any]]:
-    with data.open(newline="", encoding="utf-8") as handle:
-        examples = [(row["text"], row["category"]) for row in csv.DictReader(handle)]
+def read_examples(path: Path) -> list[Example]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return [(row["text"], row["category"]) for row in csv.DictReader(handle)]
+
+
+def run(
+    data: Path, seeds: list[int], batch_size: int, baselines: bool = True, official_test: Path | None = None
+) -> list[dict[str, Any]]:
+    examples = read_examples(data)
     rows: list[dict[str, Any]] = []
 
-    def add(model: str, arrival: str, seed: int, reservoir: int | str, figures: dict[str, Any]) -> None:
+    def add(model: str, arrival: str, seed: int | str, reservoir: int | str, figures: dict[str, Any]) -> None:
         rows.append(
             {"model": model, "arrival": arrival, "split_seed": seed, "reservoir": reservoir, **figures}
         )
@@ -160,32 +167,41 @@ def run(data: Path, seeds: list[int], batch_size: int, baselines: bool = True) -
     # worker does once; the rows measure the passes after it.
     warm_train, warm_test = stratified_split(examples[:1000], 0.2, seeds[0])
     ours(warm_train, warm_test, CategorizerConfig(), batch_size)
-    for seed in seeds:
-        train, test = stratified_split(examples, 0.2, seed)
-        for arrival in ARRIVALS:
+    without_bayes = CategorizerConfig(generative_weight=0.0)
+    for reservoir in (10_000, 800, 80):
+        config = CategorizerConfig(reservoir_size=reservoir)
+        for seed in seeds:
+            train, test = stratified_split(examples, 0.2, seed)
+            for arrival in ARRIVALS:
+                stream = arrival_order(train, arrival, seed)
+                add("cxa categorizer", arrival, seed, reservoir, ours(stream, test, config, batch_size))
+                if arrival == "new categories mid-stream":
+                    continue
+                # The same stream without naive Bayes in the predictions (the earlier default) and,
+                # sorted, without generative replay: what each buys.
+                figures = ours(stream, test, replace(config, generative_weight=0.0), batch_size)
+                add("cxa categorizer, no naive Bayes in predictions", arrival, seed, reservoir, figures)
+                if arrival == "sorted" and reservoir < 10_000 and seed == seeds[0]:
+                    figures = ours(stream, test, replace(config, generated=0), batch_size)
+                    add("cxa categorizer, no generative replay", arrival, seed, reservoir, figures)
+    if official_test is not None:  # the whole training file, in its published order and shuffled
+        test = read_examples(official_test)
+        for arrival in ("as published (sorted)", "shuffled"):
+            stream = examples if arrival.startswith("as published") else arrival_order(examples, arrival)
+            for reservoir in (10_000, 1_000, 100):
+                config = CategorizerConfig(reservoir_size=reservoir)
+                add("cxa categorizer", arrival, "official", reservoir, ours(stream, test, config, batch_size))
+            figures = ours(stream, test, without_bayes, batch_size)
+            add("cxa categorizer, no naive Bayes in predictions", arrival, "official", 10_000, figures)
+        if baselines:
             add(
-                "cxa categorizer",
-                arrival,
-                seed,
-                10_000,
-                ours(arrival_order(train, arrival, seed), test, CategorizerConfig(), batch_size),
+                "batch TF-IDF + LinearSVC (scikit-learn)",
+                "all at once",
+                "official",
+                "-",
+                batch_svm(examples, test),
             )
     train, test = stratified_split(examples, 0.2, seeds[0])
-    for arrival in ("shuffled", "sorted"):  # the same run's speed and accuracy of the earlier default
-        earlier = CategorizerConfig(rehearsal=6, generated=0)
-        figures = ours(arrival_order(train, arrival, seeds[0]), test, earlier, batch_size)
-        add("cxa categorizer, earlier default (6x rehearsal, no replay)", arrival, seeds[0], 10_000, figures)
-    for reservoir in (800, 80):
-        for arrival in ARRIVALS:
-            stream = arrival_order(train, arrival, seeds[0])
-            config = CategorizerConfig(reservoir_size=reservoir)
-            add("cxa categorizer", arrival, seeds[0], reservoir, ours(stream, test, config, batch_size))
-            if arrival != "shuffled":  # the same run without generative replay: what it buys
-                figures = ours(stream, test, replace(config, generated=0), batch_size)
-                add("cxa categorizer, no generative replay", arrival, seeds[0], reservoir, figures)
-            if arrival == "sorted":  # and without more of it while categories arrive in blocks
-                figures = ours(stream, test, config, batch_size, in_blocks=1)
-                add("cxa categorizer, 2x replay in blocks too", arrival, seeds[0], reservoir, figures)
     if baselines:
         for name, make in river_models().items():
             for arrival in ("shuffled", "sorted"):

@@ -126,6 +126,10 @@ def load(blob: bytes, preparer: TextPreparer | None = None) -> Categorizer:
         # A newer version's settings this one lacks only shape how it would go on learning.
         config = {name: value for name, value in dict(header["config"]).items() if name in known}
         config["char_ngrams"] = tuple(config["char_ngrams"])
+        if header["format"] == 1:
+            # Its statistics are rebuilt from the reservoir, a part of what it learnt: it goes on
+            # predicting as it did, from the linear model alone.
+            config["generative_weight"] = 0.0
         categorizer = Categorizer(CategorizerConfig(**config), preparer)
         categorizer.model.restore(header["classes"], arrays["weight_rows"], arrays["weight_values"])
         categorizer.frequencies.counts[:] = arrays["df_counts"]

@@ -26,6 +26,14 @@ from river import base
 FloatMatrix = npt.NDArray[np.float32]
 
 
+def softmax(scores: FloatMatrix) -> FloatMatrix:
+    """Row-wise softmax, in place."""
+    scores -= scores.max(axis=1, keepdims=True)
+    np.exp(scores, out=scores)
+    scores /= scores.sum(axis=1, keepdims=True)
+    return scores
+
+
 class PassiveAggressiveClassifier(base.Classifier):
     """Multiclass PA-I over sparse rows; ``predict_proba`` is a softmax of the scores.
 
@@ -108,11 +116,7 @@ class PassiveAggressiveClassifier(base.Classifier):
         """Probabilities per class (columns in the order of ``classes``)."""
         if not self.classes:
             return np.zeros((rows.shape[0], 0), dtype=np.float32)
-        scores = self.decision_many(rows) * self.temperature
-        scores -= scores.max(axis=1, keepdims=True)
-        np.exp(scores, out=scores)
-        scores /= scores.sum(axis=1, keepdims=True)
-        return scores
+        return softmax(self.decision_many(rows) * self.temperature)
 
     def learn_many(self, rows: sp.csr_matrix, labels: Sequence[str]) -> None:
         """One PA-I step for every row at once (their corrections add up)."""

@@ -6,8 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
 
-from stream_processors.categorizer.classifier import PassiveAggressiveClassifier
+from stream_processors.categorizer.classifier import PassiveAggressiveClassifier, softmax
 from stream_processors.categorizer.features import Counts, DocumentFrequencies, FeatureHasher
 from stream_processors.categorizer.replay import ClassStatistics
 from stream_processors.categorizer.reservoir import Reservoir
@@ -50,6 +52,8 @@ class CategorizerConfig:
     temperature: float = 4.0
     rehearsal: int = 3
     generated: int = 2
+    generative_weight: float = 0.03  # the naive-Bayes scores' exponent in predictions
+    smoothing: float = 0.02  # additive smoothing of the naive-Bayes feature probabilities
     reservoir_size: int = 10_000
     seed: int = 0
 
@@ -93,10 +97,11 @@ class Categorizer:
             n_features=self.hasher.n_features, C=self.config.C, temperature=self.config.temperature
         )
         self.reservoir = Reservoir(self.config.reservoir_size, seed=self.config.seed)
-        self.statistics = ClassStatistics(self.hasher.n_features, seed=self.config.seed + 1)
+        self.statistics = ClassStatistics(
+            self.hasher.n_features, smoothing=self.config.smoothing, seed=self.config.seed + 1
+        )
         self.examples_learned = 0
         self.recent: deque[str] = deque(maxlen=RECENT_LABELS)
-        self.in_blocks_factor = IN_BLOCKS
 
     @property
     def classes(self) -> list[str]:
@@ -114,7 +119,7 @@ class Categorizer:
             return []
         if not self.classes:
             return [Prediction(None, 0.0, []) for _ in documents]
-        probabilities = self.model.predict_proba_many(self.frequencies.weigh(documents))
+        probabilities = self.probabilities(self.frequencies.weigh(documents))
         k = min(top, probabilities.shape[1])
         # The k best of each row (unordered), then those k in order: no sort of every category.
         candidates = np.argpartition(-probabilities, k - 1, axis=1)[:, :k]
@@ -128,6 +133,19 @@ class Categorizer:
             predictions.append(Prediction(best[0][0] if confidence >= threshold else None, confidence, best))
         return predictions
 
+    def probabilities(self, rows: sp.csr_matrix) -> npt.NDArray[np.float32]:
+        """Per row, each category's probability (columns in the order of ``classes``): the linear
+        model's softmax times the per-category statistics' naive-Bayes likelihood to the power
+        ``generative_weight``, normalised. The statistics do not depend on the order the labels
+        came in, so they hold up the categories the linear model lets slip when categories arrive
+        in blocks."""
+        scores = self.model.decision_many(rows) * self.model.temperature
+        if self.config.generative_weight:
+            generative = self.statistics.log_likelihoods(rows, self.classes)
+            if generative is not None:
+                scores += self.config.generative_weight * generative
+        return softmax(scores)
+
     def learn(self, documents: Sequence[Counts], labels: Sequence[str]) -> None:
         """Learn a mini-batch of labelled documents (with rehearsal from the reservoir and the
         per-category statistics)."""
@@ -138,7 +156,7 @@ class Categorizer:
         past, past_labels = self.reservoir.sample(self.config.rehearsal * len(documents))
         self.recent.extend(labels)
         blocks = in_blocks(self.recent, len(self.statistics.labels))
-        generated = self.config.generated * (self.in_blocks_factor if blocks else 1)
+        generated = self.config.generated * (IN_BLOCKS if blocks else 1)
         pseudo, pseudo_labels = self.statistics.sample_uniform(generated * len(documents))
         batch = [*documents, *past, *pseudo]
         self.model.learn_many(self.frequencies.weigh(batch), [*labels, *past_labels, *pseudo_labels])

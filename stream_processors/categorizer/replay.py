@@ -1,11 +1,14 @@
-"""Per-category feature statistics, and pseudo-documents drawn from them to rehearse.
+"""Per-category feature statistics: pseudo-documents drawn from them to rehearse, and the
+naive-Bayes scores the categorizer combines with its linear model.
 
 A bounded reservoir forgets most of a long stream, and when categories arrive in blocks the
 categories seen long ago keep only a handful of stored examples, which the model soon fits exactly
 and then stops learning from, while later categories keep pushing them down. These statistics
 remember every category whatever the order: in how many of its documents each feature occurs,
 and how many features a document has (a naive-Bayes model of the category). Pseudo-documents drawn
-from them are new every time, so rehearsing them keeps every category represented.
+from them are new every time, so rehearsing them keeps every category represented. The same counts
+score a document directly (:meth:`ClassStatistics.log_likelihoods`): a model that does not depend
+on the order it learnt in, which the categorizer multiplies with its linear model's probabilities.
 """
 
 import itertools
@@ -14,8 +17,11 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import scipy.sparse as sp
 
 from stream_processors.categorizer.features import Counts
+
+FloatMatrix = npt.NDArray[np.float32]
 
 
 class ClassStatistics:
@@ -31,10 +37,22 @@ class ClassStatistics:
     (['card'], True, 2)
     """
 
-    def __init__(self, n_features: int, *, pool: int = 4096, regrow: float = 1.25, seed: int = 0) -> None:
+    def __init__(
+        self,
+        n_features: int,
+        *,
+        pool: int = 4096,
+        regrow: float = 1.25,
+        smoothing: float = 0.02,
+        seed: int = 0,
+    ) -> None:
         self.n_features = n_features
         self.pool = pool
         self.regrow = regrow
+        self.smoothing = smoothing
+        # log1p(frequency / smoothing), feature-major like the linear model's weights: scoring a
+        # batch reads one short row per feature it has.
+        self.log_counts = np.zeros((n_features, 16), dtype=np.float32)
         self.index: dict[str, int] = {}
         self.labels: list[str] = []
         self.frequencies = np.zeros((16, n_features), dtype=np.float32)  # category-major rows
@@ -55,6 +73,9 @@ class ClassStatistics:
                 grown = np.zeros((2 * c, self.n_features), dtype=np.float32)
                 grown[:c] = self.frequencies
                 self.frequencies = grown
+                wider = np.zeros((self.n_features, 2 * c), dtype=np.float32)
+                wider[:, :c] = self.log_counts
+                self.log_counts = wider
                 pools = np.zeros((2 * c, self.pool), dtype=np.int32)
                 pools[:c] = self.pools
                 self.pools = pools
@@ -76,6 +97,9 @@ class ClassStatistics:
         flat = self.frequencies.reshape(-1)
         new = keys[flat[keys] == 0]
         flat[keys] += counts
+        self.log_counts[keys % self.n_features, keys // self.n_features] = np.log1p(
+            flat[keys] / self.smoothing
+        )
         k = len(self.labels)
         if len(new):
             owner = new // self.n_features
@@ -144,8 +168,35 @@ class ClassStatistics:
             features = arrays["present"][a:b].astype(np.int32)
             self._present[c] = [features] if len(features) else []
             self.frequencies[c, features] = arrays["frequencies"][a:b]
+            self.log_counts[features, c] = np.log1p(arrays["frequencies"][a:b] / self.smoothing)
         self.documents[:k], self.sizes[:k] = arrays["documents"], arrays["sizes"]
         self.built[:k], self.pools[:k] = arrays["built"], arrays["pools"]
+
+    def log_likelihoods(self, rows: sp.csr_matrix, labels: Sequence[str]) -> FloatMatrix | None:
+        """Per row and category of ``labels``: the category's log prior plus, for each feature the
+        row has, the log of the share of the category's documents that have it (with additive
+        ``smoothing``). The features a row lacks are left out, which keeps it as cheap as the
+        linear model. None when a label has no statistics (restored from a checkpoint without)."""
+        categories = [self.index.get(label) for label in labels]
+        if not categories or None in categories or rows.shape[0] == 0:
+            return None
+        chosen = np.asarray(categories, dtype=np.int64)
+        features, columns = np.unique(rows.indices, return_inverse=True)
+        present = sp.csr_matrix(
+            (np.ones(len(columns), np.float32), columns, rows.indptr), shape=(rows.shape[0], len(features))
+        )
+        documents = self.documents[chosen].astype(np.float32)
+        # log((n + a) / (N + 2a)) = log1p(n / a) + log(a / (N + 2a)): the first is 0 for unseen pairs.
+        in_order = np.array_equal(chosen, np.arange(len(chosen)))  # as the linear model learnt them
+        counted = (
+            self.log_counts[features, : len(chosen)] if in_order else self.log_counts[features][:, chosen]
+        )
+        scores = np.asarray(present @ counted, dtype=np.float32)
+        lengths = np.diff(rows.indptr).astype(np.float32)
+        a = self.smoothing
+        scores += lengths[:, None] * np.log(a / (documents + 2 * a))[None, :]
+        scores += np.log(documents / documents.sum())[None, :]
+        return scores
 
     def sample_uniform(self, size: int) -> tuple[list[Counts], list[str]]:
         """``size`` pseudo-documents of categories drawn uniformly from those with features seen."""
