@@ -1,11 +1,12 @@
 """Rolling-origin backtests: MAPE, MASE, interval coverage and cost of each candidate method, and
 the choice among them.
 
-Each method's intervals are also calibrated on its backtest (split conformal): ``interval_scale``
+Each method's intervals are also calibrated on its backtest (split conformal): ``interval_factor``
 is the factor on the interval's half-widths, each side its own, that would have made it cover the
 configured share of the backtest's actuals, and :func:`calibrate` applies it to a forecast.
 ``calibrated_coverage`` checks that out of sample: each fold's interval scaled by the factor the
-other folds give.
+other folds give. A backtest calibrates one week ahead at most; the factor is applied to the whole
+horizon.
 
 The last ``folds * step`` periods are cut into origins; at each origin every method is fitted on
 the history before it and forecasts ``horizon`` periods, which are scored against what happened.
@@ -37,7 +38,7 @@ class MethodScore:
     mape: float
     mase: float
     coverage: float
-    interval_scale: float  # half-widths times this cover the configured share of backtest actuals
+    interval_factor: float  # half-widths times this cover the configured share (NaN: cannot tell)
     calibrated_coverage: float  # each fold scaled by the other folds' factor (NaN with one fold)
     folds: int
     points: int
@@ -115,30 +116,41 @@ def coverage(actual: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> float:
     return float(np.mean((actual >= lower) & (actual <= upper)))
 
 
-def interval_scale(
+MIN_CALIBRATION_POINTS = 20
+"""Fewer backtest points than this leave a forecast's interval as its method gives it."""
+MIN_FACTOR = 0.5
+"""A backtest narrows an interval by half at most: one that most points hit exactly (a quiet
+queue, zero forecast and zero actual) has too few misses to tell how narrow it may be."""
+
+
+def interval_factor(
     actual: np.ndarray, yhat: np.ndarray, lower: np.ndarray, upper: np.ndarray, width: float
 ) -> float:
-    """The smallest factor on the half-widths (below and above ``yhat`` separately) whose interval
-    holds ``width`` of ``actual``; 1.0 when no finite factor does (an interval of zero width)."""
+    """The smallest factor on the half-widths (below and above ``yhat`` separately, at least
+    :data:`MIN_FACTOR`) whose interval holds ``width`` of ``actual``, at split conformal's
+    finite-sample level; NaN when there are too few points or no finite factor does (an interval
+    of zero width, or one that lies wholly on one side of ``yhat`` where the actuals fall)."""
+    n = len(actual)
+    if n < MIN_CALIBRATION_POINTS:
+        return float("nan")
     below = actual < yhat
     distance = np.abs(actual - yhat)
     half = np.where(below, yhat - lower, upper - yhat)
     with np.errstate(divide="ignore", invalid="ignore"):
-        needed = np.where(distance == 0, 0.0, distance / half)
-    if not len(needed):
-        return 1.0
-    factor = float(np.quantile(needed, width, method="inverted_cdf"))
-    return factor if np.isfinite(factor) else 1.0
+        needed = np.where(distance == 0, 0.0, np.where(half > 0, distance / half, np.inf))
+    level = min(1.0, np.ceil((n + 1) * width) / n)
+    factor = float(np.quantile(needed, level, method="inverted_cdf"))
+    return max(factor, MIN_FACTOR) if np.isfinite(factor) else float("nan")
 
 
-def calibrate(predicted: pd.DataFrame, scale: float) -> pd.DataFrame:
-    """The forecast with its interval's half-widths multiplied by ``scale``, clipped at zero."""
+def calibrate(predicted: pd.DataFrame, factor: float) -> pd.DataFrame:
+    """The forecast with its interval's half-widths multiplied by ``factor``, clipped at zero."""
     yhat = predicted["yhat"]
     return pd.DataFrame(
         {
             "yhat": yhat,
-            "yhat_lower": yhat - scale * (yhat - predicted["yhat_lower"]),
-            "yhat_upper": yhat + scale * (predicted["yhat_upper"] - yhat),
+            "yhat_lower": yhat - factor * (yhat - predicted["yhat_lower"]),
+            "yhat_upper": yhat + factor * (predicted["yhat_upper"] - yhat),
         },
         index=predicted.index,
     ).clip(lower=0)
@@ -146,13 +158,15 @@ def calibrate(predicted: pd.DataFrame, scale: float) -> pd.DataFrame:
 
 def cross_calibrated_coverage(blocks: Sequence[np.ndarray], width: float) -> float:
     """Share of actuals inside each fold's interval once scaled by the factor the other folds give
-    (rows of a block: actual, yhat, lower, upper)."""
+    (rows of a block: actual, yhat, lower, upper); a fold the others cannot calibrate keeps its
+    own interval, as the nightly job would ship it. NaN with fewer than two folds."""
     if len(blocks) < 2:
         return float("nan")
     inside = []
     for index, block in enumerate(blocks):
         others = np.hstack([other for position, other in enumerate(blocks) if position != index])
-        factor = interval_scale(others[0], others[1], others[2], others[3], width)
+        factor = interval_factor(others[0], others[1], others[2], others[3], width)
+        factor = 1.0 if np.isnan(factor) else factor
         actual, yhat, lower, upper = block[:4]
         inside.append((actual >= yhat - factor * (yhat - lower)) & (actual <= yhat + factor * (upper - yhat)))
     return float(np.mean(np.hstack(inside)))
@@ -215,7 +229,7 @@ def rolling_origin(
                 mape=mape(actual, yhat),
                 mase=float(np.mean(np.abs(actual - yhat) / scale)),
                 coverage=coverage(actual, lower, upper),
-                interval_scale=interval_scale(actual, yhat, lower, upper, width),
+                interval_factor=interval_factor(actual, yhat, lower, upper, width),
                 calibrated_coverage=cross_calibrated_coverage(blocks, width),
                 folds=len(blocks),
                 points=len(actual),

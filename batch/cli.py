@@ -110,7 +110,8 @@ def backtest(
     """Rolling-origin backtest of every candidate forecast method on a CSV's series, and the one the
     nightly job would choose (the lowest MASE). "interval x" is the factor on a method's interval
     that covers 80% of the backtest's actuals (the nightly job ships the chosen method's interval
-    scaled by it); "calibrated" is the coverage each origin gets from the other origins' factor."""
+    scaled by it; "-" when the backtest cannot tell); "calibrated" is the coverage each origin gets
+    from the other origins' factor."""
     from batch.backtest import rolling_origin
     from batch.forecast import CANDIDATES, METHODS, ForecastConfig, normalise_freq, season_length
     from batch.series import read_series
@@ -146,7 +147,8 @@ def backtest(
     )
     for score in report.scores:
         figures = (
-            f"{score.mape:8.1%} {score.mase:7.3f} {score.coverage:9.1%} {score.interval_scale:10.2f}"
+            f"{score.mape:8.1%} {score.mase:7.3f} {score.coverage:9.1%}"
+            f" {'-' if math.isnan(score.interval_factor) else f'{score.interval_factor:.2f}':>10}"
             f" {'-' if math.isnan(score.calibrated_coverage) else f'{score.calibrated_coverage:.1%}':>10}"
             f" {score.seconds:8.2f}"
         )

@@ -6,6 +6,7 @@ merged incrementally, and forecast and staffing rows are replaced per run date.
 """
 
 import logging
+import math
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -93,9 +94,14 @@ def forecast_series(
         return Chosen(chosen, f"no backtest ({exc})", forecast(series, horizon, config, chosen), None)
     chosen = report.best.method if method == AUTO else method
     reason = report.reason if method == AUTO else f"set by CXA_FORECAST_METHOD; {report.reason}"
-    scale = report.score(chosen).interval_scale
-    reason += f"; interval x{scale:.2f} to cover {config.interval_width:.0%} of the backtest's actuals"
-    return Chosen(chosen, reason, calibrate(forecast(series, horizon, config, chosen), scale), report)
+    predicted = forecast(series, horizon, config, chosen)
+    score = next((score for score in report.scores if score.method == chosen), None)
+    if score is None or math.isnan(score.interval_factor):
+        reason += "; interval as the method gives it (its backtest cannot calibrate it)"
+        return Chosen(chosen, reason, predicted, report)
+    factor = score.interval_factor
+    reason += f"; interval x{factor:.2f} to cover {config.interval_width:.0%} of the backtest's actuals"
+    return Chosen(chosen, reason, calibrate(predicted, factor), report)
 
 
 def queue_histories(

@@ -167,7 +167,7 @@ def run(
     # worker does once; the rows measure the passes after it.
     warm_train, warm_test = stratified_split(examples[:1000], 0.2, seeds[0])
     ours(warm_train, warm_test, CategorizerConfig(), batch_size)
-    without_bayes = CategorizerConfig(generative_weight=0.0)
+    without_bayes = CategorizerConfig(naive_bayes_weight=0.0)
     for reservoir in (10_000, 800, 80):
         config = CategorizerConfig(reservoir_size=reservoir)
         for seed in seeds:
@@ -179,7 +179,7 @@ def run(
                     continue
                 # The same stream without naive Bayes in the predictions (the earlier default) and,
                 # sorted, without generative replay: what each buys.
-                figures = ours(stream, test, replace(config, generative_weight=0.0), batch_size)
+                figures = ours(stream, test, replace(config, naive_bayes_weight=0.0), batch_size)
                 add("cxa categorizer, no naive Bayes in predictions", arrival, seed, reservoir, figures)
                 if arrival == "sorted" and reservoir < 10_000 and seed == seeds[0]:
                     figures = ours(stream, test, replace(config, generated=0), batch_size)

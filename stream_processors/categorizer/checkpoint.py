@@ -20,8 +20,8 @@ from stream_processors.categorizer.pipeline import Categorizer, CategorizerConfi
 from stream_processors.categorizer.text import TextPreparer
 
 MAGIC = b"CXA-CATEGORIZER\n"
-FORMAT_VERSION = 2  # 2: the per-category statistics of generative replay
-READABLE_FORMATS = (1, 2)  # a format-1 checkpoint's statistics are rebuilt from its reservoir
+FORMAT_VERSION = 3  # 2: the per-category statistics of generative replay; 3: naive Bayes in predictions
+READABLE_FORMATS = (1, 2, 3)  # a format-1 checkpoint's statistics are rebuilt from its reservoir
 
 
 class CorruptCheckpoint(ValueError):
@@ -123,13 +123,14 @@ def load(blob: bytes, preparer: TextPreparer | None = None) -> Categorizer:
     try:
         arrays = np.load(io.BytesIO(blob[start:]), allow_pickle=False)
         known = {item.name for item in fields(CategorizerConfig)}
-        # A newer version's settings this one lacks only shape how it would go on learning.
+        # A newer version's settings this one lacks only shape how it would go on learning (one
+        # that changes predictions comes with a new format, which older versions refuse).
         config = {name: value for name, value in dict(header["config"]).items() if name in known}
         config["char_ngrams"] = tuple(config["char_ngrams"])
         if header["format"] == 1:
             # Its statistics are rebuilt from the reservoir, a part of what it learnt: it goes on
             # predicting as it did, from the linear model alone.
-            config["generative_weight"] = 0.0
+            config["naive_bayes_weight"] = 0.0
         categorizer = Categorizer(CategorizerConfig(**config), preparer)
         categorizer.model.restore(header["classes"], arrays["weight_rows"], arrays["weight_values"])
         categorizer.frequencies.counts[:] = arrays["df_counts"]

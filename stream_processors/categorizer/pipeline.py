@@ -6,10 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-import numpy.typing as npt
 import scipy.sparse as sp
 
-from stream_processors.categorizer.classifier import PassiveAggressiveClassifier, softmax
+from stream_processors.categorizer.classifier import FloatMatrix, PassiveAggressiveClassifier, softmax
 from stream_processors.categorizer.features import Counts, DocumentFrequencies, FeatureHasher
 from stream_processors.categorizer.replay import ClassStatistics
 from stream_processors.categorizer.reservoir import Reservoir
@@ -52,7 +51,7 @@ class CategorizerConfig:
     temperature: float = 4.0
     rehearsal: int = 3
     generated: int = 2
-    generative_weight: float = 0.03  # the naive-Bayes scores' exponent in predictions
+    naive_bayes_weight: float = 0.03  # the naive-Bayes scores' exponent in predictions
     smoothing: float = 0.02  # additive smoothing of the naive-Bayes feature probabilities
     reservoir_size: int = 10_000
     seed: int = 0
@@ -133,17 +132,17 @@ class Categorizer:
             predictions.append(Prediction(best[0][0] if confidence >= threshold else None, confidence, best))
         return predictions
 
-    def probabilities(self, rows: sp.csr_matrix) -> npt.NDArray[np.float32]:
+    def probabilities(self, rows: sp.csr_matrix) -> FloatMatrix:
         """Per row, each category's probability (columns in the order of ``classes``): the linear
         model's softmax times the per-category statistics' naive-Bayes likelihood to the power
-        ``generative_weight``, normalised. The statistics do not depend on the order the labels
+        ``naive_bayes_weight``, normalised. The statistics do not depend on the order the labels
         came in, so they hold up the categories the linear model lets slip when categories arrive
         in blocks."""
         scores = self.model.decision_many(rows) * self.model.temperature
-        if self.config.generative_weight:
+        if self.config.naive_bayes_weight:
             generative = self.statistics.log_likelihoods(rows, self.classes)
             if generative is not None:
-                scores += self.config.generative_weight * generative
+                scores += self.config.naive_bayes_weight * generative
         return softmax(scores)
 
     def learn(self, documents: Sequence[Counts], labels: Sequence[str]) -> None:

@@ -19,9 +19,8 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
+from stream_processors.categorizer.classifier import FloatMatrix
 from stream_processors.categorizer.features import Counts
-
-FloatMatrix = npt.NDArray[np.float32]
 
 
 class ClassStatistics:

@@ -10,15 +10,17 @@ from typer.testing import CliRunner
 
 from batch.backtest import (
     BASELINE,
+    MIN_FACTOR,
     calibrate,
     coverage,
-    interval_scale,
+    interval_factor,
     mape,
     naive_scale,
     origins,
     rolling_origin,
 )
 from batch.forecast import (
+    FORECASTERS,
     METHODS,
     ForecastConfig,
     combine,
@@ -144,39 +146,76 @@ def test_backtest_command_prints_a_table_and_json(tmp_path: Path) -> None:
     assert missing.exit_code == 1
 
 
-def test_interval_scale_is_the_smallest_factor_that_covers_the_share_asked_for() -> None:
-    yhat = np.full(10, 10.0)
+def test_interval_factor_is_the_smallest_that_covers_the_share_asked_for() -> None:
+    yhat = np.full(20, 10.0)
     lower, upper = yhat - 2, yhat + 4  # an asymmetric interval: each side scales on its own
-    actual = yhat + np.array([-1, -2, -3, -4, 1, 2, 4, 6, 8, 12], dtype=float)
-    # Distances in half-widths: 0.5, 1, 1.5, 2 below and 0.25, 0.5, 1, 1.5, 2, 3 above.
-    assert interval_scale(actual, yhat, lower, upper, 0.8) == 2.0
-    assert interval_scale(actual, yhat, lower, upper, 0.5) == 1.0
-    assert interval_scale(yhat + 1, yhat, yhat, yhat, 0.8) == 1.0  # zero width: no finite factor
+    actual = yhat + np.tile([-1, -2, -3, -4, 1, 2, 4, 6, 8, 12], 2).astype(float)
+    # Distances in half-widths: 0.5, 1, 1.5, 2 below and 0.25, 0.5, 1, 1.5, 2, 3 above, twice.
+    # Split conformal's level for 20 points: ceil(21 * 0.8) / 20 = 0.85, so 17 of 20 inside.
+    assert interval_factor(actual, yhat, lower, upper, 0.8) == 2.0
+    assert interval_factor(actual, yhat, lower, upper, 0.5) == 1.5  # 11 of 20
     scaled = calibrate(pd.DataFrame({"yhat": yhat, "yhat_lower": lower, "yhat_upper": upper}), 2.0)
     inside = coverage(actual, scaled["yhat_lower"].to_numpy(), scaled["yhat_upper"].to_numpy())
-    assert inside == 0.9  # two actuals tie at twice the half-width
+    assert inside == 0.9  # four actuals tie at twice the half-width
     assert (scaled["yhat_lower"] == 6.0).all()
     assert (scaled["yhat_upper"] == 18.0).all()
     clipped = calibrate(pd.DataFrame({"yhat": [1.0], "yhat_lower": [0.0], "yhat_upper": [2.0]}), 3)
     assert clipped["yhat_lower"].tolist() == [0.0]
 
 
+def test_an_interval_the_backtest_cannot_calibrate_is_left_as_it_is() -> None:
+    yhat = np.full(40, 10.0)
+    assert np.isnan(interval_factor(yhat[:10] + 1, yhat[:10], yhat[:10] - 1, yhat[:10] + 1, 0.8))  # too few
+    assert np.isnan(interval_factor(yhat + 1, yhat, yhat, yhat, 0.8))  # zero width
+    # An interval wholly below the forecast (an empirical error quantile above zero on a trend):
+    # no factor brings the actuals above the forecast inside it.
+    assert np.isnan(interval_factor(yhat + 1, yhat, yhat - 3, yhat - 1, 0.8))
+    # A quiet queue: nearly every hour forecast 0 and 0 arrivals; the interval narrows by half at most.
+    quiet = np.zeros(40)
+    assert interval_factor(quiet, quiet, quiet, quiet + 2, 0.8) == MIN_FACTOR
+
+
 def test_calibrated_intervals_cover_what_they_claim_where_the_raw_ones_do_not() -> None:
-    # Heavy-tailed noise the seasonal-naive interval (week-on-week changes of a short history)
-    # misjudges; the backtest's own errors set the width the nightly job ships.
+    # Heavy-tailed day factors AutoETS's interval misjudges; the backtest's own errors set the
+    # width the nightly job ships.
     rng = np.random.default_rng(3)
     index = pd.date_range("2025-01-06", periods=7 * 30, freq="D", tz="UTC")
     values = np.tile(WEEK, 30) * rng.gamma(4, 0.25, 7 * 30)
     series = pd.Series(values, index=index)
     config = ForecastConfig(freq="D")
-    report = rolling_origin(series, 7, config, folds=20, step=7, methods=("seasonal_mean",))
-    for score in report.scores:
-        assert 0.7 <= score.calibrated_coverage <= 0.9, score
-    chosen = forecast_series(series.iloc[:-7], 7, config, BatchSettings(CXA_FORECAST_METHOD="seasonal_mean"))
+    report = rolling_origin(series, 7, config, folds=20, step=7, methods=("auto_ets",))
+    ets = report.score("auto_ets")
+    assert ets.coverage > 0.85  # AutoETS's own 80% interval: too wide here
+    assert ets.interval_factor < 1
+    assert 0.75 <= ets.calibrated_coverage <= 0.85
+    one_fold = rolling_origin(series, 7, config, folds=1, methods=("auto_ets",))
+    assert np.isnan(one_fold.score("auto_ets").calibrated_coverage)
+    chosen = forecast_series(series.iloc[:-7], 7, config, BatchSettings(CXA_FORECAST_METHOD="auto_ets"))
     assert chosen.report is not None
-    scale = chosen.report.score("seasonal_mean").interval_scale
-    assert f"interval x{scale:.2f}" in chosen.reason
-    raw = forecast(series.iloc[:-7], 7, config, "seasonal_mean")
+    factor = chosen.report.score("auto_ets").interval_factor
+    assert f"interval x{factor:.2f}" in chosen.reason
+    raw = forecast(series.iloc[:-7], 7, config, "auto_ets")
     assert np.allclose(
-        chosen.predicted["yhat_upper"] - chosen.predicted["yhat"], scale * (raw["yhat_upper"] - raw["yhat"])
+        chosen.predicted["yhat_upper"] - chosen.predicted["yhat"], factor * (raw["yhat_upper"] - raw["yhat"])
     )
+
+
+def test_a_configured_method_that_fails_its_backtest_still_forecasts_uncalibrated(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    mstl = FORECASTERS["mstl"]
+
+    def needs_three_weeks(history: pd.Series, horizon: int, config: ForecastConfig) -> pd.DataFrame:
+        if len(history) < 21:
+            raise ValueError("too short for it")
+        return mstl(history, horizon, config)
+
+    monkeypatch.setitem(FORECASTERS, "mstl", needs_three_weeks)
+    series = weekly_series(4, noise=3)  # every backtest origin trains on under three weeks
+    settings = BatchSettings(CXA_FORECAST_METHOD="mstl", CXA_BACKTEST_FOLDS=2)
+    chosen = forecast_series(series, 7, ForecastConfig(freq="D"), settings)
+    assert chosen.report is not None
+    assert "mstl" in chosen.report.failed
+    assert chosen.method == "mstl"
+    assert "interval as the method gives it" in chosen.reason
+    assert len(chosen.predicted) == 7

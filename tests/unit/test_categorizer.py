@@ -169,18 +169,35 @@ def test_a_checkpoint_of_the_earlier_format_loads_with_statistics_from_its_reser
     state = checkpoint.snapshot(original)
     header = {k: v for k, v in state.header.items() if not k.startswith("statistics_")}
     arrays = {k: v for k, v in state.arrays.items() if not k.startswith("statistics_")}
-    earlier = {name: value for name, value in header["config"].items() if name != "generative_weight"}
+    earlier = {name: value for name, value in header["config"].items() if name != "naive_bayes_weight"}
     older = checkpoint.encode(checkpoint.Snapshot({**header, "format": 1, "config": earlier}, arrays))
     restored = load(older, preparer)
     texts = [t for t, _ in banking_sample[:50]]
     # It predicts as the version that wrote it did, from the linear model alone.
-    assert restored.config.generative_weight == 0.0
-    original.config = replace(original.config, generative_weight=0.0)
+    assert restored.config.naive_bayes_weight == 0.0
+    original.config = replace(original.config, naive_bayes_weight=0.0)
     assert [p.top for p in restored.predict_texts(texts)] == [p.top for p in original.predict_texts(texts)]
     # Rebuilt from the 200 examples the reservoir kept of the 400 learned.
     assert set(restored.statistics.labels) == set(original.reservoir.labels)
     assert restored.statistics.documents.sum() == len(original.reservoir.labels) == 200
     assert original.statistics.documents.sum() == 400
+
+
+def test_a_checkpoint_from_before_naive_bayes_predicts_with_it_from_its_complete_statistics(
+    preparer, banking_sample
+) -> None:
+    original = _trained(preparer, stratified_split(banking_sample, 0.2, seed=5)[0])
+    state = checkpoint.snapshot(original)
+    earlier = {name: value for name, value in state.header["config"].items() if name != "naive_bayes_weight"}
+    restored = load(
+        checkpoint.encode(
+            checkpoint.Snapshot({**state.header, "format": 2, "config": earlier}, state.arrays)
+        ),
+        preparer,
+    )
+    assert restored.config.naive_bayes_weight == CategorizerConfig().naive_bayes_weight > 0
+    texts = [t for t, _ in banking_sample[:50]]
+    assert [p.top for p in restored.predict_texts(texts)] == [p.top for p in original.predict_texts(texts)]
 
 
 def test_a_checkpoint_with_settings_this_version_lacks_still_loads(preparer) -> None:
@@ -357,8 +374,8 @@ def test_a_stream_a_hundred_times_its_reservoir_still_keeps_the_first_categories
 
     sorted_, no_bayes, neither = (
         sorted_with(),
-        sorted_with(generative_weight=0),
-        sorted_with(generative_weight=0, generated=0),
+        sorted_with(naive_bayes_weight=0),
+        sorted_with(naive_bayes_weight=0, generated=0),
     )
     assert sorted_ >= shuffled.heldout_accuracy - 0.04  # 0.865 against 0.897 on this split
     assert sorted_ >= no_bayes + 0.02
@@ -389,10 +406,10 @@ def test_predictions_multiply_the_linear_model_by_the_naive_bayes_likelihood(
     linear = categorizer.model.decision_many(matrix) * categorizer.model.temperature
     bayes = categorizer.statistics.log_likelihoods(matrix, categorizer.classes)
     assert bayes is not None
-    expected = np.exp(linear + categorizer.config.generative_weight * bayes)
+    expected = np.exp(linear + categorizer.config.naive_bayes_weight * bayes)
     expected /= expected.sum(axis=1, keepdims=True)
     assert categorizer.probabilities(matrix) == pytest.approx(expected, rel=1e-4, abs=1e-6)
-    categorizer.config = replace(categorizer.config, generative_weight=0.0)
+    categorizer.config = replace(categorizer.config, naive_bayes_weight=0.0)
     assert categorizer.probabilities(matrix) == pytest.approx(categorizer.model.predict_proba_many(matrix))
 
 
