@@ -143,17 +143,18 @@ def interval_factor(
     return max(factor, MIN_FACTOR) if np.isfinite(factor) else float("nan")
 
 
+def scaled_bounds(yhat: Any, lower: Any, upper: Any, factor: float) -> tuple[Any, Any]:
+    """The interval's bounds with its half-widths multiplied by ``factor`` (arrays or series)."""
+    return yhat - factor * (yhat - lower), yhat + factor * (upper - yhat)
+
+
 def calibrate(predicted: pd.DataFrame, factor: float) -> pd.DataFrame:
     """The forecast with its interval's half-widths multiplied by ``factor``, clipped at zero."""
     yhat = predicted["yhat"]
-    return pd.DataFrame(
-        {
-            "yhat": yhat,
-            "yhat_lower": yhat - factor * (yhat - predicted["yhat_lower"]),
-            "yhat_upper": yhat + factor * (predicted["yhat_upper"] - yhat),
-        },
-        index=predicted.index,
-    ).clip(lower=0)
+    lower, upper = scaled_bounds(yhat, predicted["yhat_lower"], predicted["yhat_upper"], factor)
+    return pd.DataFrame({"yhat": yhat, "yhat_lower": lower, "yhat_upper": upper}, index=predicted.index).clip(
+        lower=0
+    )
 
 
 def cross_calibrated_coverage(blocks: Sequence[np.ndarray], width: float) -> float:
@@ -168,7 +169,8 @@ def cross_calibrated_coverage(blocks: Sequence[np.ndarray], width: float) -> flo
         factor = interval_factor(others[0], others[1], others[2], others[3], width)
         factor = 1.0 if np.isnan(factor) else factor
         actual, yhat, lower, upper = block[:4]
-        inside.append((actual >= yhat - factor * (yhat - lower)) & (actual <= yhat + factor * (upper - yhat)))
+        low, high = scaled_bounds(yhat, lower, upper, factor)
+        inside.append((actual >= low) & (actual <= high))
     return float(np.mean(np.hstack(inside)))
 
 
