@@ -17,8 +17,12 @@ from stream_processors.categorizer.text import TextPreparer
 RECENT_LABELS = 64
 """How many of the latest labels tell whether categories arrive in blocks (whatever the batches)."""
 IN_BLOCKS = 3
-"""How many times ``generated`` pseudo-documents a batch rehearses while categories arrive in
-blocks: the few categories arriving push every other one down unless more of those are rehearsed."""
+"""How many times as much a batch rehearses while categories arrive in blocks: the few categories
+arriving push every other one down unless those are rehearsed more."""
+LATEST_DOCUMENTS = 256
+"""How many of the latest labelled documents a third of the stored examples come from while
+categories arrive in blocks: a reservoir much smaller than the stream holds few of the block's own,
+which would otherwise be learnt from one look."""
 
 
 def in_blocks(recent: Sequence[str], categories: int) -> bool:
@@ -77,8 +81,9 @@ class Categorizer:
     Learning a batch also rehearses ``rehearsal`` times as many examples drawn from a bounded
     reservoir of past ones, so a single pass over the stream gets close to batch training, and
     ``generated`` times as many pseudo-documents drawn from per-category feature statistics, which
-    remember every category however the stream is ordered and however small the reservoir
-    (:data:`IN_BLOCKS` times that while categories arrive in blocks: :func:`in_blocks`).
+    remember every category however the stream is ordered and however small the reservoir.
+    While categories arrive in blocks (:func:`in_blocks`) it rehearses :data:`IN_BLOCKS` times as
+    many of both, a third of the stored examples drawn from the :data:`LATEST_DOCUMENTS` latest.
 
     >>> categorizer = Categorizer()
     >>> categorizer.learn_texts(["my card has not arrived", "how do I transfer money"], ["card", "transfer"])
@@ -101,6 +106,9 @@ class Categorizer:
         )
         self.examples_learned = 0
         self.recent: deque[str] = deque(maxlen=RECENT_LABELS)
+        # Not in checkpoints: a restarted learner refills it within LATEST_DOCUMENTS documents.
+        self.latest: deque[tuple[Counts, str]] = deque(maxlen=LATEST_DOCUMENTS)
+        self.rng = np.random.default_rng(self.config.seed + 2)
 
     @property
     def classes(self) -> list[str]:
@@ -152,15 +160,27 @@ class Categorizer:
             return
         self.frequencies.observe(documents)
         self.statistics.observe(documents, labels)
-        past, past_labels = self.reservoir.sample(self.config.rehearsal * len(documents))
         self.recent.extend(labels)
-        blocks = in_blocks(self.recent, len(self.statistics.labels))
-        generated = self.config.generated * (IN_BLOCKS if blocks else 1)
-        pseudo, pseudo_labels = self.statistics.sample_uniform(generated * len(documents))
-        batch = [*documents, *past, *pseudo]
-        self.model.learn_many(self.frequencies.weigh(batch), [*labels, *past_labels, *pseudo_labels])
+        times = IN_BLOCKS if in_blocks(self.recent, len(self.statistics.labels)) else 1
+        stored = self.config.rehearsal * len(documents) * times
+        latest = stored // times if times > 1 else 0
+        past, past_labels = self.reservoir.sample(stored - latest)
+        newest, newest_labels = self._latest(latest)
+        pseudo, pseudo_labels = self.statistics.sample_uniform(self.config.generated * len(documents) * times)
+        batch = [*documents, *past, *newest, *pseudo]
+        self.model.learn_many(
+            self.frequencies.weigh(batch), [*labels, *past_labels, *newest_labels, *pseudo_labels]
+        )
         self.reservoir.add(documents, labels)
+        self.latest.extend(zip(documents, labels, strict=True))
         self.examples_learned += len(documents)
+
+    def _latest(self, size: int) -> tuple[list[Counts], list[str]]:
+        """``size`` of the latest documents learnt, drawn with replacement."""
+        if not self.latest or size <= 0:
+            return [], []
+        drawn = [self.latest[i] for i in self.rng.integers(0, len(self.latest), size).tolist()]
+        return [document for document, _ in drawn], [label for _, label in drawn]
 
     def predict_texts(
         self, texts: Sequence[str], *, threshold: float = 0.0, languages: Sequence[str] | None = None

@@ -22,6 +22,9 @@ import scipy.sparse as sp
 from stream_processors.categorizer.classifier import FloatMatrix
 from stream_processors.categorizer.features import Counts
 
+CAPACITY = 128
+"""Categories the statistics have room for before growing (as the linear model)."""
+
 
 class ClassStatistics:
     """Feature document frequencies per category (one dense row each) and draws from them.
@@ -49,16 +52,18 @@ class ClassStatistics:
         self.pool = pool
         self.regrow = regrow
         self.smoothing = smoothing
+        # Growing copies it all, so there is room for CAPACITY categories from the start; zeros
+        # take memory only once written (a frequency row per category, a log_counts row per feature).
         # log1p(frequency / smoothing), feature-major like the linear model's weights: scoring a
         # batch reads one short row per feature it has.
-        self.log_counts = np.zeros((n_features, 16), dtype=np.float32)
+        self.log_counts = np.zeros((n_features, CAPACITY), dtype=np.float32)
         self.index: dict[str, int] = {}
         self.labels: list[str] = []
-        self.frequencies = np.zeros((16, n_features), dtype=np.float32)  # category-major rows
-        self.documents = np.zeros(16, dtype=np.int64)
-        self.sizes = np.zeros(16, dtype=np.int64)  # features over all its documents
-        self.built = np.zeros(16, dtype=np.int64)  # documents when its pool was drawn
-        self.pools = np.zeros((16, pool), dtype=np.int32)
+        self.frequencies = np.zeros((CAPACITY, n_features), dtype=np.float32)  # category-major rows
+        self.documents = np.zeros(CAPACITY, dtype=np.int64)
+        self.sizes = np.zeros(CAPACITY, dtype=np.int64)  # features over all its documents
+        self.built = np.zeros(CAPACITY, dtype=np.int64)  # documents when its pool was drawn
+        self.pools = np.zeros((CAPACITY, pool), dtype=np.int32)
         self._present: list[list[np.ndarray]] = []  # per category, the features it has (once each)
         self.rng = np.random.default_rng(seed)
 

@@ -4,7 +4,9 @@ import csv
 import doctest
 import importlib
 import json
+from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import pytest
@@ -330,23 +332,34 @@ def test_categories_arriving_in_blocks_learn_nearly_as_well_as_a_shuffled_stream
     assert blocks.heldout_accuracy >= shuffled.heldout_accuracy - 0.03
 
 
-def test_categories_arriving_in_blocks_rehearse_more_pseudo_documents_whatever_the_batches(
-    preparer, banking_sample
-) -> None:
+def test_categories_arriving_in_blocks_rehearse_more_whatever_the_batches(preparer, banking_sample) -> None:
     rows = arrival_order(banking_sample, "shuffled", seed=3)
     categorizer = Categorizer(preparer=preparer)
     categorizer.learn_texts([text for text, _ in rows[:96]], [c for _, c in rows[:96]])
-    drawn: list[int] = []
-    sample = categorizer.statistics.sample_uniform
-    categorizer.statistics.sample_uniform = lambda size: drawn.append(size) or sample(size)  # type: ignore[method-assign]
+    drawn: dict[str, list[int]] = {"reservoir": [], "latest": [], "generated": []}
+
+    def counting(name: str, sample: Callable[[int], Any]) -> Callable[[int], Any]:
+        return lambda size: drawn[name].append(size) or sample(size)
+
+    categorizer.reservoir.sample = counting("reservoir", categorizer.reservoir.sample)  # type: ignore[method-assign]
+    categorizer._latest = counting("latest", categorizer._latest)  # type: ignore[method-assign]
+    categorizer.statistics.sample_uniform = counting("generated", categorizer.statistics.sample_uniform)  # type: ignore[method-assign]
     one = [row for row in rows if row[1] == rows[0][1]][:96]
     for start in range(0, len(one), 4):  # the live learner's batches can be this small
         batch = one[start : start + 4]
         categorizer.learn_texts([text for text, _ in batch], [c for _, c in batch])
-    generated = categorizer.config.generated
-    assert drawn[:8] == [generated * 4] * 8  # the latest labels still mixed
-    assert drawn[-8:] == [IN_BLOCKS * generated * 4] * 8  # all of one category
-    categorizer.statistics.sample_uniform = sample  # type: ignore[method-assign]
+    rehearsal, generated = categorizer.config.rehearsal * 4, categorizer.config.generated * 4
+    # The latest labels still mixed: the usual rehearsal, none of it from the latest documents.
+    assert (drawn["reservoir"][0], drawn["latest"][0], drawn["generated"][0]) == (rehearsal, 0, generated)
+    # All of one category: IN_BLOCKS times as much, a third of the stored examples the latest ones.
+    stored = IN_BLOCKS * rehearsal
+    assert (drawn["reservoir"][-1], drawn["latest"][-1], drawn["generated"][-1]) == (
+        stored - stored // IN_BLOCKS,
+        stored // IN_BLOCKS,
+        IN_BLOCKS * generated,
+    )
+    assert len(categorizer.latest) == 96 + 96  # the mixed and the block's, the oldest first
+    assert categorizer.latest[-1][1] == rows[0][1]
 
 
 def test_a_category_first_seen_with_a_blank_text_is_learnt_once_it_has_words(preparer) -> None:
@@ -377,7 +390,7 @@ def test_a_stream_a_hundred_times_its_reservoir_still_keeps_the_first_categories
         sorted_with(naive_bayes_weight=0),
         sorted_with(naive_bayes_weight=0, generated=0),
     )
-    assert sorted_ >= shuffled.heldout_accuracy - 0.04  # 0.865 against 0.897 on this split
+    assert sorted_ >= shuffled.heldout_accuracy - 0.03  # 0.873 against 0.897 on this split
     assert sorted_ >= no_bayes + 0.02
     assert no_bayes >= neither + 0.08
 
