@@ -3,7 +3,10 @@ the choice among them.
 
 Each method's intervals are also calibrated on its backtest (split conformal): ``interval_factor``
 is the factor on the interval's half-widths, each side its own, that would have made it cover the
-configured share of the backtest's actuals, and :func:`calibrate` applies it to a forecast.
+configured share of the backtest's actuals, and :func:`calibrate` applies it to a forecast. A
+lower bound at zero, where every method's interval is clipped (counts cannot go below), stays
+there: narrowing would lift it above the zeros it covers, and a quiet night's zeros would then
+hold the factor at 1 however wide the day's intervals are.
 ``calibrated_coverage`` checks that out of sample: each fold's interval scaled by the factor the
 other folds give. A backtest calibrates one week ahead at most; the factor is applied to the whole
 horizon.
@@ -138,14 +141,16 @@ def interval_factor(
     half = np.where(below, yhat - lower, upper - yhat)
     with np.errstate(divide="ignore", invalid="ignore"):
         needed = np.where(distance == 0, 0.0, np.where(half > 0, distance / half, np.inf))
+    needed[below & (lower <= 0) & (actual >= lower)] = 0.0  # at the floor, whatever the factor
     level = min(1.0, np.ceil((n + 1) * width) / n)
     factor = float(np.quantile(needed, level, method="inverted_cdf"))
     return max(factor, MIN_FACTOR) if np.isfinite(factor) else float("nan")
 
 
 def scaled_bounds(yhat: Any, lower: Any, upper: Any, factor: float) -> tuple[Any, Any]:
-    """The interval's bounds with its half-widths multiplied by ``factor`` (arrays or series)."""
-    return yhat - factor * (yhat - lower), yhat + factor * (upper - yhat)
+    """The interval's bounds with its half-widths multiplied by ``factor`` (arrays or series); a
+    lower bound at zero or below stays where it is."""
+    return np.where(lower <= 0, lower, yhat - factor * (yhat - lower)), yhat + factor * (upper - yhat)
 
 
 def calibrate(predicted: pd.DataFrame, factor: float) -> pd.DataFrame:

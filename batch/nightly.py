@@ -202,6 +202,8 @@ def forecast_step(database_url: str, settings: BatchSettings, as_of: datetime) -
                             score.method == result.method,
                             result.reason if score.method == result.method else None,
                             score.seconds,
+                            None if pd.isna(score.interval_factor) else score.interval_factor,
+                            None if pd.isna(score.calibrated_coverage) else score.calibrated_coverage,
                         )
                         for score in result.report.scores
                     ]

@@ -20,6 +20,7 @@ FORECAST_COLUMNS = (
 BACKTEST_COLUMNS = (
     "run_date", "run_at", "model_version", "queue_type", "queue", "grain", "method", "horizon",
     "folds", "points", "mape", "mase", "coverage", "beats_baseline", "is_chosen", "reason", "fit_seconds",
+    "interval_factor", "calibrated_coverage",
 )  # fmt: skip
 INTRADAY_COLUMNS = (
     "run_date", "run_at", "channel", "period_at", "yhat", "yhat_lower", "yhat_upper", "nightly_yhat",

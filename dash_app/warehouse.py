@@ -300,8 +300,10 @@ class Warehouse:
 
     def forecast_queues(self) -> pd.DataFrame:
         return self.frame(
-            "SELECT DISTINCT queue_type, queue FROM marts.ticket_volume_forecast"
-            " WHERE run_date = (SELECT max(run_date) FROM marts.ticket_volume_forecast) ORDER BY 1, 2",
+            "SELECT queue_type, queue FROM (SELECT DISTINCT queue_type, queue"
+            " FROM marts.ticket_volume_forecast"
+            " WHERE run_date = (SELECT max(run_date) FROM marts.ticket_volume_forecast)) q"
+            " ORDER BY queue_type = 'category', lower(queue), queue",  # channels, then categories A-Z
             (),
             ["queue_type", "queue"],
         )
@@ -333,8 +335,8 @@ class Warehouse:
 
     def backtest(self) -> pd.DataFrame:
         return self.frame(
-            "SELECT queue_type, queue, grain, method, is_chosen, mape, mase, coverage, beats_baseline,"
-            " fit_seconds FROM marts.forecast_backtest"
+            "SELECT queue_type, queue, grain, method, is_chosen, mape, mase, coverage, interval_factor,"
+            " calibrated_coverage, beats_baseline, fit_seconds FROM marts.forecast_backtest"
             " WHERE run_date = (SELECT max(run_date) FROM marts.forecast_backtest) ORDER BY 1, 2, 3, 4",
             (),
             [
@@ -346,6 +348,8 @@ class Warehouse:
                 "mape",
                 "mase",
                 "coverage",
+                "interval_factor",
+                "calibrated_coverage",
                 "beats_baseline",
                 "fit_seconds",
             ],

@@ -119,7 +119,7 @@ def test_nightly_builds_marts_forecasts_and_staffing_and_is_safe_to_rerun(
         # Each series and grain is forecast with the one method its backtest scored best.
         choices = conn.execute(
             "SELECT f.queue_type, f.queue, f.grain, min(f.method), count(DISTINCT f.method),"
-            " min(b.mase), min(b.reason), min(n.mase),"
+            " min(b.mase), min(b.reason), min(n.mase), min(b.interval_factor), min(b.calibrated_coverage),"
             " (SELECT min(mase) FROM marts.forecast_backtest a WHERE (a.queue_type, a.queue, a.grain)"
             "  = (f.queue_type, f.queue, f.grain))"
             " FROM marts.ticket_volume_forecast f"
@@ -152,12 +152,18 @@ def test_nightly_builds_marts_forecasts_and_staffing_and_is_safe_to_rerun(
     assert all(valid for _, _, valid in backtests)
     assert len(choices) == 20
     assert chosen_rows == (20,)
-    for *_, method, methods, mase, reason, naive_mase, best_mase in choices:
+    for *_, method, methods, mase, reason, naive_mase, factor, calibrated, best_mase in choices:
         assert methods == 1
         assert mase == best_mase
         assert mase <= naive_mase
         assert reason
         assert reason.startswith(method)
+        # The shipped interval's factor is stored beside the score, with what it covers out of sample.
+        if factor is None:
+            assert "interval as the method gives it" in reason
+        else:
+            assert f"interval x{factor:.2f} to cover 80%" in reason
+            assert 0 <= calibrated <= 1
     assert real_time is not None
     assert real_time[0] >= 0.8  # Erlang C meets the 80% target in every hour with calls
     assert real_time[1] <= 0.85  # ... within the maximum occupancy

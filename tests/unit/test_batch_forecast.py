@@ -175,6 +175,20 @@ def test_an_interval_the_backtest_cannot_calibrate_is_left_as_it_is() -> None:
     assert interval_factor(quiet, quiet, quiet, quiet + 2, 0.8) == MIN_FACTOR
 
 
+def test_a_lower_bound_at_zero_stays_there_so_quiet_nights_do_not_hold_the_factor_at_one() -> None:
+    # Half the hours are nights: forecast 0.5, interval clipped at 0, no arrivals. The days' interval
+    # is far too wide (every actual within 0.4 of its half-widths).
+    night = np.tile([0.5, 0.0, 2.0, 0.0], (12, 1))
+    day = np.column_stack([np.full(12, 10.0), np.full(12, 5.0), np.full(12, 15.0), np.linspace(8, 12, 12)])
+    yhat, lower, upper, actual = np.vstack([night, day]).T
+    factor = interval_factor(actual, yhat, lower, upper, 0.8)
+    assert factor == MIN_FACTOR  # narrowing a night's bound above 0 would have held it at 1
+    scaled = calibrate(pd.DataFrame({"yhat": yhat, "yhat_lower": lower, "yhat_upper": upper}), factor)
+    assert scaled["yhat_lower"].tolist() == [0.0] * 12 + [7.5] * 12
+    assert scaled["yhat_upper"].tolist() == [1.25] * 12 + [12.5] * 12
+    assert coverage(actual, scaled["yhat_lower"].to_numpy(), scaled["yhat_upper"].to_numpy()) == 1.0
+
+
 def test_calibrated_intervals_cover_what_they_claim_where_the_raw_ones_do_not() -> None:
     # Heavy-tailed day factors AutoETS's interval misjudges; the backtest's own errors set the
     # width the nightly job ships.
