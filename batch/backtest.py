@@ -150,7 +150,7 @@ def interval_factor(
 def scaled_bounds(yhat: Any, lower: Any, upper: Any, factor: float) -> tuple[Any, Any]:
     """The interval's bounds with its half-widths multiplied by ``factor`` (arrays or series); a
     lower bound at zero or below stays where it is."""
-    return np.where(lower <= 0, lower, yhat - factor * (yhat - lower)), yhat + factor * (upper - yhat)
+    return lower + (1 - factor) * (yhat - lower) * (lower > 0), yhat + factor * (upper - yhat)
 
 
 def calibrate(predicted: pd.DataFrame, factor: float) -> pd.DataFrame:

@@ -186,7 +186,8 @@ def categorizer_bench(
         "splits of the training file. A reservoir of 10,000 holds all of an "
         "8,000-example stream; 800 and 80 show a stream 10x and 100x longer than the reservoir. "
         "split_seed 'official': the whole training file (10,003) scored on the official test split "
-        "(3,080; --test), with reservoirs 10,000, 1,000 and 100. "
+        "(3,080; --test), with reservoirs 10,000, 1,000 and 100, and with model seeds 1-4 (the model's "
+        "own random draws; 0 elsewhere). "
         "River's pipelines learn one example at a time; the SVMs are fitted on the whole "
         "training part at once, on scikit-learn's TF-IDF of words and characters, and on the "
         "categorizer's own hashed features. See bench/categorizer.py.",

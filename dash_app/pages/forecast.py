@@ -71,10 +71,11 @@ def layout(**_: Any) -> html.Div:
             dcc.Graph(id="forecast-backtest", figure=figures.backtest_figure(backtest)),
             html.P(
                 "Each method's rolling-origin backtest. coverage: the share of its actuals inside "
-                "the method's own 80% interval; interval_factor: what the interval's half-widths are "
-                "multiplied by to cover 80% of them (the chosen method's forecast above is shipped "
-                "so); calibrated_coverage: what that scaled interval covers out of sample (each "
-                "origin scaled by the other origins' factor)."
+                "the method's own interval; interval_factor: what the interval's half-widths are "
+                "multiplied by to cover the interval's share of them (a lower bound at zero stays "
+                "there; the chosen method's forecast above is shipped so, and empty means shipped "
+                "as the method gives it); calibrated_coverage: what that scaled interval covers out "
+                "of sample (each origin scaled by the other origins' factor)."
             ),
             table("forecast-backtest-table"),
         ],
@@ -105,8 +106,8 @@ def update(queue: str | None, grain: str) -> tuple[Any, Any]:
     actual, forecast, name = series(queue, grain)
     backtest = context().warehouse.backtest().round(3)
     if queue:
-        queue_type, name = queue.split(":", 1)
-        backtest = backtest[(backtest["queue_type"] == queue_type) & (backtest["queue"] == name)]
+        queue_type, queue_name = queue.split(":", 1)
+        backtest = backtest[(backtest["queue_type"] == queue_type) & (backtest["queue"] == queue_name)]
     return figures.forecast_figure(actual, forecast, name), records(backtest)
 
 

@@ -9,6 +9,7 @@ import hashlib
 import io
 import itertools
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -41,24 +42,33 @@ class Snapshot:
     arrays: dict[str, npt.NDArray[Any]]
 
 
+def _packed(prefix: str, documents: Sequence[Counts]) -> dict[str, npt.NDArray[Any]]:
+    """Documents as three arrays: their lengths, and all their feature indices and counts."""
+    return {
+        f"{prefix}_lengths": np.fromiter((len(d.indices) for d in documents), np.int64, len(documents)),
+        f"{prefix}_indices": np.concatenate([d.indices for d in documents] or [np.zeros(0, np.int32)]),
+        f"{prefix}_counts": np.concatenate([d.counts for d in documents] or [np.zeros(0, np.float32)]),
+    }
+
+
+def _unpacked(prefix: str, arrays: Mapping[str, npt.NDArray[Any]]) -> list[Counts]:
+    offsets = np.concatenate([[0], np.cumsum(arrays[f"{prefix}_lengths"])])
+    indices, counts = arrays[f"{prefix}_indices"], arrays[f"{prefix}_counts"]
+    return [Counts(indices[a:b], counts[a:b]) for a, b in itertools.pairwise(offsets.tolist())]
+
+
 def snapshot(categorizer: Categorizer) -> Snapshot:
     """Copies of everything a checkpoint holds; the categorizer may go on learning meanwhile."""
     weights = categorizer.model.weights
     rows = np.flatnonzero(np.any(weights != 0, axis=1))
     reservoir = categorizer.reservoir
-    documents = reservoir.documents
-    lengths = np.fromiter((len(doc.indices) for doc in documents), np.int64, len(reservoir))
+    latest = list(categorizer.latest)
     arrays: dict[str, npt.NDArray[Any]] = {
         "weight_rows": rows.astype(np.int64),
         "weight_values": weights[rows],
         "df_counts": categorizer.frequencies.counts.copy(),
-        "reservoir_lengths": lengths,
-        "reservoir_indices": np.concatenate(
-            [d.indices for d in reservoir.documents] or [np.zeros(0, np.int32)]
-        ),
-        "reservoir_counts": np.concatenate(
-            [d.counts for d in reservoir.documents] or [np.zeros(0, np.float32)]
-        ),
+        **_packed("reservoir", reservoir.documents),
+        **_packed("latest", [document for document, _ in latest]),
         **{f"statistics_{name}": value for name, value in categorizer.statistics.arrays().items()},
     }
     header = {
@@ -72,6 +82,11 @@ def snapshot(categorizer: Categorizer) -> Snapshot:
         "rng": reservoir.rng.bit_generator.state,
         "statistics_labels": list(categorizer.statistics.labels),
         "statistics_rng": categorizer.statistics.rng.bit_generator.state,
+        # Whether categories arrive in blocks, and what that rehearses: a restored learner goes
+        # on as the original would (checkpoints of earlier versions start these afresh).
+        "recent": list(categorizer.recent),
+        "latest_labels": [label for _, label in latest],
+        "latest_rng": categorizer.rng.bit_generator.state,
     }
     return Snapshot(header, arrays)
 
@@ -137,11 +152,7 @@ def load(blob: bytes, preparer: TextPreparer | None = None) -> Categorizer:
         categorizer.frequencies.documents = int(header["documents"])
         categorizer.examples_learned = int(header["examples_learned"])
         reservoir = categorizer.reservoir
-        offsets = np.concatenate([[0], np.cumsum(arrays["reservoir_lengths"])])
-        indices, counts = arrays["reservoir_indices"], arrays["reservoir_counts"]
-        reservoir.documents = [
-            Counts(indices[a:b], counts[a:b]) for a, b in itertools.pairwise(offsets.tolist())
-        ]
+        reservoir.documents = _unpacked("reservoir", arrays)
         reservoir.labels = list(header["reservoir_labels"])
         reservoir.seen = int(header["reservoir_seen"])
         reservoir.rng.bit_generator.state = header["rng"]
@@ -154,6 +165,11 @@ def load(blob: bytes, preparer: TextPreparer | None = None) -> Categorizer:
                 {name.removeprefix(prefix): arrays[name] for name in arrays.files if name.startswith(prefix)},
             )
             categorizer.statistics.rng.bit_generator.state = header["statistics_rng"]
+        if "latest_rng" in header:
+            categorizer.recent.extend(header["recent"])
+            latest = zip(_unpacked("latest", arrays), header["latest_labels"], strict=True)
+            categorizer.latest.extend(latest)
+            categorizer.rng.bit_generator.state = header["latest_rng"]
     except (KeyError, TypeError, ValueError, OSError) as exc:
         raise CorruptCheckpoint(f"inconsistent checkpoint: {exc}") from exc
     if len(reservoir.documents) != len(reservoir.labels):

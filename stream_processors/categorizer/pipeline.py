@@ -106,7 +106,6 @@ class Categorizer:
         )
         self.examples_learned = 0
         self.recent: deque[str] = deque(maxlen=RECENT_LABELS)
-        # Not in checkpoints: a restarted learner refills it within LATEST_DOCUMENTS documents.
         self.latest: deque[tuple[Counts, str]] = deque(maxlen=LATEST_DOCUMENTS)
         self.rng = np.random.default_rng(self.config.seed + 2)
 
@@ -179,7 +178,8 @@ class Categorizer:
         """``size`` of the latest documents learnt, drawn with replacement."""
         if not self.latest or size <= 0:
             return [], []
-        drawn = [self.latest[i] for i in self.rng.integers(0, len(self.latest), size).tolist()]
+        latest = list(self.latest)  # a deque is slow to index in its middle
+        drawn = [latest[i] for i in self.rng.integers(0, len(latest), size).tolist()]
         return [document for document, _ in drawn], [label for _, label in drawn]
 
     def predict_texts(

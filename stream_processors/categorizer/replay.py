@@ -52,8 +52,9 @@ class ClassStatistics:
         self.pool = pool
         self.regrow = regrow
         self.smoothing = smoothing
-        # Growing copies it all, so there is room for CAPACITY categories from the start; zeros
-        # take memory only once written (a frequency row per category, a log_counts row per feature).
+        # Growing copies it all, so there is room for CAPACITY categories from the start. Zeros
+        # take memory once written: frequencies a row per category seen; log_counts a row per
+        # feature seen, so all of its 64 MiB (2**17 features) soon, however few the categories.
         # log1p(frequency / smoothing), feature-major like the linear model's weights: scoring a
         # batch reads one short row per feature it has.
         self.log_counts = np.zeros((n_features, CAPACITY), dtype=np.float32)

@@ -209,9 +209,13 @@ def test_nightly_builds_marts_forecasts_and_staffing_and_is_safe_to_rerun(
             "channel", "chat", ForecastGrain.DAY, datetime(2026, 1, 1, tzinfo=UTC)
         )
         segments = warehouse.customer_segments()
+        listed = warehouse.forecast_queues()
     assert (len(hourly), len(daily)) == (14 * 24, 14)
     assert hourly["yhat"].sum() == pytest.approx(daily["yhat"].sum(), rel=0.25)
     assert len(actual) == 70
+    # The forecast page lists the channels first, then the categories A to Z whatever their case.
+    assert listed["queue_type"].tolist() == ["channel"] * 5 + ["category"] * 5
+    assert listed["queue"].tolist()[5:] == sorted(listed["queue"].tolist()[5:], key=str.lower)
     unknown_segment = segments[segments["segment"] == "unknown customer"]
     assert unknown_segment["customers"].tolist() == [1]
 

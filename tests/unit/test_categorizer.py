@@ -32,8 +32,8 @@ from stream_processors.categorizer import (
 from stream_processors.categorizer.cli import app as categorizer_app
 from stream_processors.categorizer.features import Counts
 from stream_processors.categorizer.labels import Labelled, decode, encode, encode_within
-from stream_processors.categorizer.pipeline import IN_BLOCKS
-from stream_processors.categorizer.replay import ClassStatistics
+from stream_processors.categorizer.pipeline import IN_BLOCKS, in_blocks
+from stream_processors.categorizer.replay import CAPACITY, ClassStatistics
 from tests.fixtures.spanish_tickets import spanish_tickets
 
 BANKING77 = SHIPPED  # BANKING77's training split, shipped with the simulator
@@ -162,6 +162,42 @@ def test_checkpoint_round_trip_restores_everything(preparer, banking_sample) -> 
     for model in (original, restored):
         model.learn_texts([t for t, _ in more], [label for _, label in more])
     np.testing.assert_array_equal(restored.model.weights, original.model.weights)
+
+
+def test_a_learner_restored_in_the_middle_of_a_block_goes_on_as_the_original(
+    preparer, banking_sample
+) -> None:
+    stream = arrival_order(stratified_split(banking_sample, 0.2, seed=5)[0], "sorted")
+    # Stop where the latest 64 labels are all of one category, well into the stream.
+    cut = next(c for c in range(200, len(stream), 20) if len({label for _, label in stream[c - 64 : c]}) == 1)
+    original = Categorizer(CategorizerConfig(reservoir_size=200), preparer=preparer)
+    for start in range(0, cut, 20):
+        batch = stream[start : start + 20]
+        original.learn_texts([t for t, _ in batch], [label for _, label in batch])
+    assert in_blocks(original.recent, len(original.statistics.labels))
+    restored = load(dump(original), preparer)
+    assert list(restored.recent) == list(original.recent)
+    assert [label for _, label in restored.latest] == [label for _, label in original.latest]
+    # Both rehearse as much, from the same latest documents with the same draws.
+    for start in range(cut, cut + 60, 20):
+        batch = stream[start : start + 20]
+        for model in (original, restored):
+            model.learn_texts([t for t, _ in batch], [label for _, label in batch])
+    np.testing.assert_array_equal(restored.model.weights, original.model.weights)
+
+
+def test_statistics_grow_past_their_room_and_keep_every_category() -> None:
+    statistics = ClassStatistics(n_features=512, seed=0)
+    labels = [f"category_{i}" for i in range(CAPACITY + 3)]
+    documents = [Counts(np.array([i, i + 1], np.int32), np.ones(2, np.float32)) for i in range(len(labels))]
+    statistics.observe(documents, labels)
+    row = sp.csr_matrix(([1.0, 1.0], [CAPACITY + 2, CAPACITY + 3], [0, 2]), shape=(1, 512))
+    scores = statistics.log_likelihoods(row, labels)
+    assert scores is not None
+    assert labels[int(scores.argmax())] == f"category_{CAPACITY + 2}"  # one grown past the room
+    copy = ClassStatistics(n_features=512, seed=0)
+    copy.restore(statistics.labels, statistics.arrays())
+    np.testing.assert_array_equal(copy.log_likelihoods(row, labels), scores)
 
 
 def test_a_checkpoint_of_the_earlier_format_loads_with_statistics_from_its_reservoir(

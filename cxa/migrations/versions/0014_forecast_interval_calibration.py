@@ -27,7 +27,8 @@ def upgrade() -> None:
     op.execute(
         "COMMENT ON COLUMN marts.forecast_backtest.interval_factor IS "
         "'half-widths times this covered the configured share of the backtest''s actuals; the chosen "
-        "method''s shipped interval is scaled by it (NULL: too few points to calibrate, shipped as given)'"
+        "method''s shipped interval is scaled by it, a lower bound at zero staying there (NULL: too few "
+        "points, or no factor covers them; shipped as the method gives it)'"
     )
     op.execute(
         "COMMENT ON COLUMN marts.forecast_backtest.calibrated_coverage IS "
