@@ -155,13 +155,20 @@ def _message(offset: int, generation_id: int) -> faust.types.Message:
     )
 
 
+def _worker_app() -> faust.App:
+    """The worker's app as the ingest agent leaves it subscribed, in group generation 5 (call it
+    inside the event loop)."""
+    app = create_app(WorkerSettings(), sink=RecordingSink())
+    app.finalize()
+    app.topics._acking_topics.add(topics.TICKET_EVENTS)  # as once the ingest agent subscribes
+    app.consumer_generation_id = 5
+    return app
+
+
 def test_a_record_fetched_before_a_rebalance_is_never_counted_as_handled() -> None:
     # Faust's streams acknowledge stale records unhandled; counted, the commit would pass them.
     async def scenario() -> list[bool]:
-        app = create_app(WorkerSettings(), sink=RecordingSink())
-        app.finalize()
-        app.topics._acking_topics.add(topics.TICKET_EVENTS)  # as once the ingest agent subscribes
-        app.consumer_generation_id = 5
+        app = _worker_app()
         consumer = app.consumer
         stale, rebalancing, current = _message(10, 4), _message(11, 5), _message(12, 5)
         results = [consumer.ack(stale)]
@@ -177,11 +184,7 @@ def test_a_record_fetched_before_a_rebalance_is_never_counted_as_handled() -> No
 
 def test_no_record_is_dropped_as_read_and_a_partition_left_behind_is_read_again() -> None:
     async def scenario() -> tuple[list[int | None], list[tuple[str, int]], list[int], list[int | None]]:
-        app = create_app(WorkerSettings(), sink=RecordingSink())
-        app.finalize()
-        app.topics._acking_topics.add(topics.TICKET_EVENTS)
-        app.consumer_generation_id = 5
-        consumer = app.consumer
+        consumer = _worker_app().consumer
         tp = _message(0, 5).tp
         consumer._committed_offset[tp] = 10
         consumer._read_offset[tp] = 19  # read last, so Faust would drop 10-18 fetched again
@@ -216,11 +219,7 @@ def test_a_single_record_never_handled_is_read_again_before_it_is_committed_past
     lost the first record of three partitions so). It is read again once, then committed past."""
 
     async def scenario() -> tuple[list[int | None], list[int]]:
-        app = create_app(WorkerSettings(), sink=RecordingSink())
-        app.finalize()
-        app.topics._acking_topics.add(topics.TICKET_EVENTS)
-        app.consumer_generation_id = 5
-        consumer = app.consumer
+        consumer = _worker_app().consumer
         tp = _message(0, 5).tp
         consumer._committed_offset[tp] = 10
         for offset in (11, 12):  # handled, while 10 never was
