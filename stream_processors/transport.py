@@ -21,7 +21,10 @@ no acknowledgement of a record fetched in an earlier generation of the group, or
 rebalance, (2) drops no record and counts no gap outside changelog topics (:class:`ReadOffsets`),
 and (3) reads a partition again from its committed offset when records past one never handled have
 been handled for ``HEAD_GAP_SECONDS``; Faust itself would commit past a single such record (it
-takes one missing offset for a transaction's marker), so that one is read again once first.
+takes one missing offset for a transaction's marker), so that one is read again once first; and
+(4) after a rebalance, reads a partition with no committed offset from its first one (aiokafka
+seeks only to a committed offset above 0, so such a partition kept its position past the records
+dropped, and a broker crash that took the group's first commits with it lost them).
 Nothing unhandled is committed, nothing stays behind, and what is read twice the idempotent
 sinks keep once.
 
@@ -85,6 +88,32 @@ def use_worker_transport(app: faust.App, fetch_max_wait_ms: int) -> None:
             self.head_gaps: dict[TP, float] = {}
             self.read_again_at: dict[TP, int] = {}  # the committed offset each was last read again from
             self.reading_again: set[asyncio.Future[None]] = set()
+            self.read_from: dict[TP, int] = {}  # where a partition with no commit was last sought to
+
+        async def perform_seek(self) -> None:
+            await super().perform_seek()
+            # aiokafka seeks only to a committed offset above 0. A partition with none (a new group,
+            # or commits a broker crash took with it) kept its position, past records fetched and
+            # dropped around the rebalance, and lost them. Read it from its first offset, as the
+            # reset policy ("earliest") would, and hold its commit there as for a committed offset.
+            fresh = [
+                tp
+                for tp in self.assignment()
+                if self._committed_offset.get(tp) is None and not tp.topic.endswith("-changelog")
+            ]
+            if not fresh:
+                return
+            try:
+                starts = {tp: int(offset) for tp, offset in (await self.earliest_offsets(*fresh)).items()}
+            except Exception as exc:  # the broker away: offset 0, which Kafka resets to the first one
+                log.warning("reading the first offsets of %s failed (%s): reading from 0", fresh, exc)
+                starts = {}
+            for tp in fresh:
+                if tp in starts:
+                    self.read_from[tp] = starts[tp]
+                else:
+                    self.read_from.pop(tp, None)
+                await self.seek(tp, starts.get(tp, 0))
 
         def ack(self, message: Message) -> bool:
             if self.app.rebalancing or message.generation_id != self.app.consumer_generation_id:
@@ -92,7 +121,10 @@ def use_worker_transport(app: faust.App, fetch_max_wait_ms: int) -> None:
             return bool(super().ack(message))
 
         def _new_offset(self, tp: TP) -> int | None:
-            acked, committed = self._acked.get(tp), self._committed_offset.get(tp)
+            acked = self._acked.get(tp)
+            committed = self._committed_offset.get(tp)
+            if committed is None:
+                committed = self.read_from.get(tp)
             # Faust sees a gap before the first record handled only when two offsets or more are
             # missing (one is a transaction's marker, never delivered), and none at offset 0. A record
             # dropped around a rebalance is one offset too: hold the commit and read it again first,

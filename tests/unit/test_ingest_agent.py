@@ -149,9 +149,9 @@ def test_the_worker_fetches_with_the_configured_wait_and_produces_idempotently()
     assert asyncio.run(scenario()) == (77, True)
 
 
-def _message(offset: int, generation_id: int) -> faust.types.Message:
+def _message(offset: int, generation_id: int, partition: int = 0) -> faust.types.Message:
     return faust.types.Message(
-        topics.TICKET_EVENTS, 0, offset, 0.0, 0, None, b"T1", b"{}", None, generation_id=generation_id
+        topics.TICKET_EVENTS, partition, offset, 0.0, 0, None, b"T1", b"{}", None, generation_id=generation_id
     )
 
 
@@ -240,3 +240,45 @@ def test_a_single_record_never_handled_is_read_again_before_it_is_committed_past
     offsets, seeks = asyncio.run(scenario())
     assert offsets == [None, None, 13]
     assert seeks == [10]
+
+
+def test_a_partition_with_no_commit_is_read_from_its_first_offset_after_a_rebalance() -> None:
+    """aiokafka seeks only to a committed offset above 0: a partition with none kept its position
+    past records fetched and dropped around a rebalance (a hostile drill lost two so, after a broker
+    crash took the group's first commits). It is read from its first offset, and a record missing at
+    the head of what is handled then holds the commit, as on a partition with a commit."""
+    never, at_zero, committed = (faust.types.TP(topics.TICKET_EVENTS, p) for p in (1, 2, 3))
+    changelog = faust.types.TP("cxa-floor-tickets-changelog", 0)
+
+    async def scenario() -> tuple[list[tuple[int, int]], list[int], int | None, int | None]:
+        consumer = _worker_app().consumer
+        seeks: list[tuple[int, int]] = []
+
+        async def seek_to_committed() -> dict[Any, int | None]:
+            return {never: None, at_zero: 0, committed: 7, changelog: None}
+
+        async def earliest_offsets(*partitions: Any) -> dict[Any, int]:
+            return {tp: {never: 0, at_zero: 3}[tp] for tp in partitions}
+
+        async def seek(partition: Any, offset: int) -> None:
+            seeks.append((partition.partition, offset))
+
+        with (
+            patch.object(consumer, "seek_to_committed", seek_to_committed),
+            patch.object(consumer, "earliest_offsets", earliest_offsets),
+            patch.object(consumer, "seek", seek),
+            patch.object(consumer, "assignment", lambda: {never, at_zero, committed, changelog}),
+        ):
+            await consumer.perform_seek()
+        for offset in (4, 5):  # handled, while 3, the first offset of at_zero, never was
+            consumer.ack(_message(offset, 5, partition=at_zero.partition))
+        acked = list(consumer._acked[at_zero])
+        held = consumer._new_offset(at_zero)  # Faust alone would commit 6
+        consumer.ack(_message(0, 5, partition=never.partition))
+        return sorted(seeks), acked, held, consumer._new_offset(never)
+
+    seeks, acked, held, first = asyncio.run(scenario())
+    assert seeks == [(1, 0), (2, 3)]  # the committed partition and the changelog keep their seek
+    assert acked == [4, 5]
+    assert held is None
+    assert first == 1
