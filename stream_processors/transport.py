@@ -21,10 +21,11 @@ no acknowledgement of a record fetched in an earlier generation of the group, or
 rebalance, (2) drops no record and counts no gap outside changelog topics (:class:`ReadOffsets`),
 and (3) reads a partition again from its committed offset when records past one never handled have
 been handled for ``HEAD_GAP_SECONDS``; Faust itself would commit past a single such record (it
-takes one missing offset for a transaction's marker), so that one is read again once first; and
-(4) after a rebalance, reads a partition with no committed offset from its first one (aiokafka
-seeks only to a committed offset above 0, so such a partition kept its position past the records
-dropped, and a broker crash that took the group's first commits with it lost them).
+takes one missing offset for a transaction's marker), so that one is read again once first (and
+what retention deleted, before the partition's first offset, is not waited for); and (4) after a
+rebalance, reads a partition with no committed offset from its first one (aiokafka seeks only to
+a committed offset above 0, so such a partition kept its position past the records dropped; a
+broker crash that took the group's first commits with it lost two records so).
 Nothing unhandled is committed, nothing stays behind, and what is read twice the idempotent
 sinks keep once.
 
@@ -40,6 +41,7 @@ from typing import Any, cast
 
 import aiokafka
 import faust
+from aiokafka.errors import KafkaError
 from faust.streams import Stream
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP, EventT, Message, StreamT
@@ -52,6 +54,10 @@ log = logging.getLogger(__name__)
 HEAD_GAP_SECONDS = 10.0
 """How long records may be handled past one never handled before the partition is read again from
 its committed offset (with acknowledgements in order, any such gap is a record Faust skipped)."""
+FIRST_OFFSETS_SECONDS = 5.0
+"""How long the broker may take to give partitions' first offsets. Faust's recovery allows the whole
+seek after a rebalance ``broker_request_timeout`` and stops for good past it; without an answer,
+a partition with no commit is sought to 0, which Kafka resets to its first offset."""
 
 
 class ReadOffsets(defaultdict[TP, int | None]):
@@ -86,34 +92,43 @@ def use_worker_transport(app: faust.App, fetch_max_wait_ms: int) -> None:
             super().__post_init__()
             self._read_offset = ReadOffsets()
             self.head_gaps: dict[TP, float] = {}
-            self.read_again_at: dict[TP, int] = {}  # the committed offset each was last read again from
+            self.read_again_at: dict[TP, int] = {}  # the offset each was last read again from
             self.reading_again: set[asyncio.Future[None]] = set()
-            self.read_from: dict[TP, int] = {}  # where a partition with no commit was last sought to
+            self.log_starts: dict[TP, int] = {}  # each partition's first offset, as the broker last said
 
         async def perform_seek(self) -> None:
-            await super().perform_seek()
-            # aiokafka seeks only to a committed offset above 0. A partition with none (a new group,
-            # or commits a broker crash took with it) kept its position, past records fetched and
-            # dropped around the rebalance, and lost them. Read it from its first offset, as the
-            # reset policy ("earliest") would, and hold its commit there as for a committed offset.
-            fresh = [
-                tp
-                for tp in self.assignment()
-                if self._committed_offset.get(tp) is None and not tp.topic.endswith("-changelog")
-            ]
-            if not fresh:
-                return
-            try:
-                starts = {tp: int(offset) for tp, offset in (await self.earliest_offsets(*fresh)).items()}
-            except Exception as exc:  # the broker away: offset 0, which Kafka resets to the first one
-                log.warning("reading the first offsets of %s failed (%s): reading from 0", fresh, exc)
-                starts = {}
+            """Faust's seek to the committed offsets after a rebalance, and a partition with none to
+            its first offset: aiokafka seeks only to a committed offset above 0, so such a partition
+            (a new group, or one whose first commits a broker crash took with it) kept its position
+            past the records fetched and dropped around the rebalance, and lost them."""
+            fresh = []
+            for partition, offset in (await self.seek_to_committed()).items():
+                tp = TP(partition.topic, partition.partition)
+                self._read_offset[tp] = offset if offset is not None and offset >= 0 else None
+                if offset is not None:  # as Faust; which keeps its own when the broker has none
+                    self._committed_offset[tp] = offset or None
+                if not offset and not tp.topic.endswith("-changelog"):
+                    self._committed_offset[tp] = None  # the broker has none: it was lost, or never was
+                    fresh.append(tp)
+            self.head_gaps.clear()  # a new generation: what is missing may be read again once more
+            self.read_again_at.clear()
+            starts = await self._first_offsets(fresh) if fresh else {}
             for tp in fresh:
-                if tp in starts:
-                    self.read_from[tp] = starts[tp]
-                else:
-                    self.read_from.pop(tp, None)
-                await self.seek(tp, starts.get(tp, 0))
+                await self.seek(tp, starts.get(tp, 0))  # 0 when the broker did not say: Kafka resets it
+
+        async def _first_offsets(self, tps: Sequence[TP]) -> dict[TP, int]:
+            """The partitions' first offsets (what retention deleted is before them), or none for
+            those the broker did not give within ``FIRST_OFFSETS_SECONDS``."""
+            try:
+                offsets = await asyncio.wait_for(self.earliest_offsets(*tps), FIRST_OFFSETS_SECONDS)
+            except (TimeoutError, KafkaError) as exc:
+                log.warning("the first offsets of %s are unknown (%s)", sorted(tps), exc)
+                return {}
+            starts = {
+                TP(tp.topic, tp.partition): int(o) for tp, o in offsets.items() if o is not None and o >= 0
+            }
+            self.log_starts.update(starts)
+            return starts
 
         def ack(self, message: Message) -> bool:
             if self.app.rebalancing or message.generation_id != self.app.consumer_generation_id:
@@ -123,8 +138,11 @@ def use_worker_transport(app: faust.App, fetch_max_wait_ms: int) -> None:
         def _new_offset(self, tp: TP) -> int | None:
             acked = self._acked.get(tp)
             committed = self._committed_offset.get(tp)
-            if committed is None:
-                committed = self.read_from.get(tp)
+            start = self.log_starts.get(tp)
+            if start is not None and (committed is None or start > committed):
+                # Nothing before the partition's first offset can be missing: retention deleted it,
+                # or (with no commit) reading began there. Faust measures its own gap check from it.
+                self._committed_offset[tp] = committed = start
             # Faust sees a gap before the first record handled only when two offsets or more are
             # missing (one is a transaction's marker, never delivered), and none at offset 0. A record
             # dropped around a rebalance is one offset too: hold the commit and read it again first,
@@ -152,10 +170,16 @@ def use_worker_transport(app: faust.App, fetch_max_wait_ms: int) -> None:
                     committed,
                 )
                 self.read_again_at[tp] = committed
-                seek = asyncio.ensure_future(self.seek(tp, committed))
-                self.reading_again.add(seek)
-                seek.add_done_callback(self.reading_again.discard)
+                again = asyncio.ensure_future(self._read_again(tp, committed))
+                self.reading_again.add(again)
+                again.add_done_callback(self.reading_again.discard)
             return None
+
+        async def _read_again(self, tp: TP, offset: int) -> None:
+            """Read ``tp`` again from ``offset``, having asked for its first offset: if retention deleted
+            what is missing, there is nothing to read again, and the commit goes on from there."""
+            await self._first_offsets([tp])
+            await self.seek(tp, max(offset, self.log_starts.get(tp, offset)))
 
     class WorkerProducer(faust_aiokafka.Producer):
         def _settings_extra(self) -> Mapping[str, Any]:

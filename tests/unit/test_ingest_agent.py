@@ -5,9 +5,10 @@ what reaches the dead-letter topic, the floor and the categorizer's topic."""
 
 import asyncio
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 from unittest.mock import patch
 
 import faust
@@ -182,25 +183,51 @@ def test_a_record_fetched_before_a_rebalance_is_never_counted_as_handled() -> No
     assert asyncio.run(scenario()) == [False, False, True, True]
 
 
+@contextmanager
+def _broker(
+    consumer: Any, assigned: set[Any], first: dict[Any, int], committed: dict[Any, int | None] | None = None
+) -> Iterator[list[tuple[int, int]]]:
+    """The worker's consumer on a broker that gives these first offsets (and committed offsets);
+    yields the (partition, offset) of every seek."""
+    seeks: list[tuple[int, int]] = []
+
+    async def seek(partition: Any, offset: int) -> None:
+        seeks.append((partition.partition, offset))
+
+    async def earliest_offsets(*partitions: Any) -> dict[Any, int]:
+        return {tp: first[tp] for tp in partitions}
+
+    async def seek_to_committed() -> dict[Any, int | None]:
+        return dict(committed or {})
+
+    with (
+        patch.object(consumer, "seek", seek),
+        patch.object(consumer, "assignment", lambda: assigned),
+        patch.object(consumer, "earliest_offsets", earliest_offsets),
+        patch.object(consumer, "seek_to_committed", seek_to_committed),
+    ):
+        yield seeks
+
+
+async def _read_again(consumer: Any, tp: Any) -> int | None:
+    """The commit offset once a head gap is old enough, after the partition was read again."""
+    with patch("stream_processors.transport.HEAD_GAP_SECONDS", 0.0):
+        offset = consumer._new_offset(tp)
+    await asyncio.gather(*consumer.reading_again)
+    return cast(int | None, offset)
+
+
 def test_no_record_is_dropped_as_read_and_a_partition_left_behind_is_read_again() -> None:
-    async def scenario() -> tuple[list[int | None], list[tuple[str, int]], list[int], list[int | None]]:
+    async def scenario() -> tuple[list[int | None], list[tuple[int, int]], list[int], list[int | None]]:
         consumer = _worker_app().consumer
         tp = _message(0, 5).tp
         consumer._committed_offset[tp] = 10
         consumer._read_offset[tp] = 19  # read last, so Faust would drop 10-18 fetched again
         for offset in (20, 21):  # handled, while 10-19 never were
             consumer.ack(_message(offset, 5))
-        seeks: list[tuple[str, int]] = []
-
-        async def seek(partition: Any, offset: int) -> None:
-            seeks.append((partition.topic, offset))
-
-        with patch.object(consumer, "seek", seek), patch.object(consumer, "assignment", lambda: {tp}):
+        with _broker(consumer, {tp}, first={tp: 0}) as seeks:
             offsets = [consumer._new_offset(tp)]  # a head gap is given HEAD_GAP_SECONDS to close
-            await asyncio.sleep(0)
-            with patch("stream_processors.transport.HEAD_GAP_SECONDS", 0.0):
-                offsets.append(consumer._new_offset(tp))
-                await asyncio.sleep(0)
+            offsets.append(await _read_again(consumer, tp))
         changelog = faust.types.TP("cxa-floor-tickets-changelog", 0)
         consumer._read_offset[changelog] = 7
         read = [consumer._read_offset[tp], consumer._read_offset[changelog]]
@@ -209,7 +236,7 @@ def test_no_record_is_dropped_as_read_and_a_partition_left_behind_is_read_again(
     offsets, seeks, acked, read = asyncio.run(scenario())
     assert read == [None, 7]  # nothing dropped as read already, no gap counted; changelogs as Faust
     assert offsets == [None, None]  # nothing committed past offset 10
-    assert seeks == [(topics.TICKET_EVENTS, 10)]  # read again from the committed offset, once
+    assert seeks == [(0, 10)]  # read again from the committed offset, once
     assert acked == [20, 21]
 
 
@@ -218,67 +245,66 @@ def test_a_single_record_never_handled_is_read_again_before_it_is_committed_past
     and commits past it; a record dropped around a rebalance looks the same (a broker-crash drill
     lost the first record of three partitions so). It is read again once, then committed past."""
 
-    async def scenario() -> tuple[list[int | None], list[int]]:
+    async def scenario() -> tuple[list[int | None], list[tuple[int, int]]]:
         consumer = _worker_app().consumer
         tp = _message(0, 5).tp
         consumer._committed_offset[tp] = 10
         for offset in (11, 12):  # handled, while 10 never was
             consumer.ack(_message(offset, 5))
-        seeks: list[int] = []
-
-        async def seek(partition: Any, offset: int) -> None:
-            seeks.append(offset)
-
-        with patch.object(consumer, "seek", seek), patch.object(consumer, "assignment", lambda: {tp}):
+        with _broker(consumer, {tp}, first={tp: 0}) as seeks:
             offsets = [consumer._new_offset(tp)]  # Faust alone would commit 13 here
-            with patch("stream_processors.transport.HEAD_GAP_SECONDS", 0.0):
-                offsets.append(consumer._new_offset(tp))  # read again from 10
-                await asyncio.sleep(0)
-                offsets.append(consumer._new_offset(tp))  # still missing: a marker, passed
+            offsets.append(await _read_again(consumer, tp))  # read again from 10
+            offsets.append(await _read_again(consumer, tp))  # still missing: a marker, passed
         return offsets, seeks
 
     offsets, seeks = asyncio.run(scenario())
     assert offsets == [None, None, 13]
-    assert seeks == [10]
+    assert seeks == [(0, 10)]
+
+
+def test_what_retention_deleted_is_not_waited_for() -> None:
+    """A group back after its committed offset fell out of retention reads on from the partition's
+    first offset; that the records before it never come must not hold its commit for good."""
+
+    async def scenario() -> tuple[list[int | None], list[tuple[int, int]]]:
+        consumer = _worker_app().consumer
+        tp = _message(0, 5).tp
+        consumer._committed_offset[tp] = 10
+        for offset in (50, 51):  # Kafka reset the position to the first offset it still has
+            consumer.ack(_message(offset, 5))
+        with _broker(consumer, {tp}, first={tp: 50}) as seeks:
+            offsets = [await _read_again(consumer, tp), consumer._new_offset(tp)]
+        return offsets, seeks
+
+    offsets, seeks = asyncio.run(scenario())
+    assert offsets == [None, 52]
+    assert seeks == [(0, 50)]  # nothing before 50 to read again
 
 
 def test_a_partition_with_no_commit_is_read_from_its_first_offset_after_a_rebalance() -> None:
     """aiokafka seeks only to a committed offset above 0: a partition with none kept its position
     past records fetched and dropped around a rebalance (a hostile drill lost two so, after a broker
     crash took the group's first commits). It is read from its first offset, and a record missing at
-    the head of what is handled then holds the commit, as on a partition with a commit."""
+    the head of what is handled then holds the commit, and is read again, as on a committed one."""
     never, at_zero, committed = (faust.types.TP(topics.TICKET_EVENTS, p) for p in (1, 2, 3))
     changelog = faust.types.TP("cxa-floor-tickets-changelog", 0)
 
-    async def scenario() -> tuple[list[tuple[int, int]], list[int], int | None, int | None]:
+    async def scenario() -> tuple[list[tuple[int, int]], list[int], list[int | None], int | None]:
         consumer = _worker_app().consumer
-        seeks: list[tuple[int, int]] = []
-
-        async def seek_to_committed() -> dict[Any, int | None]:
-            return {never: None, at_zero: 0, committed: 7, changelog: None}
-
-        async def earliest_offsets(*partitions: Any) -> dict[Any, int]:
-            return {tp: {never: 0, at_zero: 3}[tp] for tp in partitions}
-
-        async def seek(partition: Any, offset: int) -> None:
-            seeks.append((partition.partition, offset))
-
-        with (
-            patch.object(consumer, "seek_to_committed", seek_to_committed),
-            patch.object(consumer, "earliest_offsets", earliest_offsets),
-            patch.object(consumer, "seek", seek),
-            patch.object(consumer, "assignment", lambda: {never, at_zero, committed, changelog}),
-        ):
+        consumer._committed_offset[never] = 40  # a commit the broker lost
+        assigned = {never, at_zero, committed, changelog}
+        stored = {never: None, at_zero: 0, committed: 7, changelog: None}
+        with _broker(consumer, assigned, first={never: 0, at_zero: 3}, committed=stored) as seeks:
             await consumer.perform_seek()
-        for offset in (4, 5):  # handled, while 3, the first offset of at_zero, never was
-            consumer.ack(_message(offset, 5, partition=at_zero.partition))
-        acked = list(consumer._acked[at_zero])
-        held = consumer._new_offset(at_zero)  # Faust alone would commit 6
-        consumer.ack(_message(0, 5, partition=never.partition))
-        return sorted(seeks), acked, held, consumer._new_offset(never)
+            for offset in (4, 5):  # handled, while 3, the first offset of at_zero, never was
+                consumer.ack(_message(offset, 5, partition=at_zero.partition))
+            acked = list(consumer._acked[at_zero])
+            held = [consumer._new_offset(at_zero), await _read_again(consumer, at_zero)]  # Faust: 6
+            consumer.ack(_message(0, 5, partition=never.partition))
+            return seeks, acked, held, consumer._new_offset(never)
 
     seeks, acked, held, first = asyncio.run(scenario())
-    assert seeks == [(1, 0), (2, 3)]  # the committed partition and the changelog keep their seek
+    assert seeks == [(1, 0), (2, 3), (2, 3)]  # sought to the first offsets, then read again from 3
     assert acked == [4, 5]
-    assert held is None
+    assert held == [None, None]
     assert first == 1
