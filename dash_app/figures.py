@@ -289,19 +289,22 @@ def customer_segment_figure(segments: pd.DataFrame) -> go.Figure:
 
 
 def forecast_figure(actual: pd.DataFrame, forecast: pd.DataFrame, queue: str) -> go.Figure:
-    """Actual volume, the forecast and its interval band."""
+    """Actual volume, the forecast and its interval band (named by the width the nightly job used,
+    ``CXA_FORECAST_INTERVAL``)."""
     if actual.empty and forecast.empty:
         return empty(f"Forecast: {queue}")
     figure = go.Figure()
     if not forecast.empty:
         x = list(forecast["period_at"])
+        width = forecast["interval_width"].iloc[0] if "interval_width" in forecast else None
+        band = f"{float(width):.0%} interval" if width is not None and pd.notna(width) else "interval"
         figure.add_scatter(
             x=x + x[::-1],
             y=list(forecast["yhat_upper"]) + list(forecast["yhat_lower"])[::-1],
             fill="toself",
             fillcolor="rgba(79,195,247,0.2)",
             line={"width": 0},
-            name="80% interval",
+            name=band,
             hoverinfo="skip",
         )
         figure.add_scatter(

@@ -310,11 +310,11 @@ class Warehouse:
 
     def forecast(self, queue_type: str, queue: str, grain: ForecastGrain) -> pd.DataFrame:
         return self.frame(
-            "SELECT period_at, yhat, yhat_lower, yhat_upper FROM marts.ticket_volume_forecast"
+            "SELECT period_at, yhat, yhat_lower, yhat_upper, interval_width FROM marts.ticket_volume_forecast"
             " WHERE run_date = (SELECT max(run_date) FROM marts.ticket_volume_forecast)"
             " AND queue_type = %s AND queue = %s AND grain = %s ORDER BY period_at",
             (queue_type, queue, grain),
-            ["period_at", "yhat", "yhat_lower", "yhat_upper"],
+            ["period_at", "yhat", "yhat_lower", "yhat_upper", "interval_width"],
         )
 
     def actual_volume(

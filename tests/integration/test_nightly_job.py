@@ -19,6 +19,7 @@ from batch.staffing import channel_needs
 from cxa import db
 from cxa.events import Channel, Priority, TicketCreated
 from cxa.marts import UNCATEGORIZED, ForecastGrain
+from dash_app import figures
 from dash_app.warehouse import Warehouse
 from tests.fixtures.history import History, generate_history
 from tests.fixtures.raw_loader import load_history
@@ -211,6 +212,8 @@ def test_nightly_builds_marts_forecasts_and_staffing_and_is_safe_to_rerun(
         segments = warehouse.customer_segments()
         listed = warehouse.forecast_queues()
     assert (len(hourly), len(daily)) == (14 * 24, 14)
+    band = figures.forecast_figure(actual, daily, "chat").data[0].name
+    assert band == "80% interval"  # named by the width the nightly job wrote (CXA_FORECAST_INTERVAL)
     assert hourly["yhat"].sum() == pytest.approx(daily["yhat"].sum(), rel=0.25)
     assert len(actual) == 70
     # The forecast page lists the channels first, then the categories A to Z whatever their case.

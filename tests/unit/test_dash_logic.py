@@ -102,11 +102,17 @@ def test_empty_results_give_a_no_data_figure():
 def test_forecast_figure_draws_interval_forecast_and_actual():
     at = [NOW + timedelta(hours=h) for h in range(3)]
     forecast = pd.DataFrame(
-        {"period_at": at, "yhat": [1.0, 2, 3], "yhat_lower": [0.5, 1, 2], "yhat_upper": [2.0, 3, 4]}
+        {
+            "period_at": at,
+            "yhat": [1.0, 2, 3],
+            "yhat_lower": [0.5, 1, 2],
+            "yhat_upper": [2.0, 3, 4],
+            "interval_width": 0.9,  # CXA_FORECAST_INTERVAL=0.9
+        }
     )
     actual = pd.DataFrame({"period_at": at[:2], "actual": [1, 2]})
     names = [trace.name for trace in figures.forecast_figure(actual, forecast, "chat").data]
-    assert names == ["80% interval", "forecast", "actual"]
+    assert names == ["90% interval", "forecast", "actual"]
 
 
 def test_permission_map():
