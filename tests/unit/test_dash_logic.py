@@ -115,6 +115,24 @@ def test_forecast_figure_draws_interval_forecast_and_actual():
     assert names == ["90% interval", "forecast", "actual"]
 
 
+def test_backtest_figure_has_a_box_per_grain_over_every_queue():
+    backtest = pd.DataFrame(
+        {
+            "queue_type": ["channel", "channel", "category", "channel"],
+            "queue": ["chat", "chat", "billing", "chat"],
+            "grain": ["day", "day", "day", "hour"],
+            "method": ["prophet", "seasonal_naive", "prophet", "prophet"],
+            "mase": [0.7, 0.9, 1.2, 0.8],
+        }
+    )
+    figure = figures.backtest_figure(backtest)
+    assert [(trace.name, list(trace.x), list(trace.y)) for trace in figure.data] == [
+        ("day", ["prophet", "seasonal_naive", "prophet"], [0.7, 0.9, 1.2]),
+        ("hour", ["prophet"], [0.8]),
+    ]
+    assert "across 2 queues" in figure.layout.title.text
+
+
 def test_permission_map():
     assert can_open(Role.MANAGER, "/")
     assert not can_open(Role.ANALYST, "/")
