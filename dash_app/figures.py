@@ -363,23 +363,34 @@ def staffing_figure(gap: pd.DataFrame) -> go.Figure:
     return styled(figure, "Agents needed vs scheduled per hour", dark=False)
 
 
+LIVE_MIN_LABELLED = 50
+"""A worker's live rolling accuracy counts once it has this many labels: over its first few (a
+fresh model: 0 of 4 right) it swings from 0 to 1."""
+
+
 def categorizer_accuracy_figure(daily: pd.DataFrame, quality: pd.DataFrame) -> go.Figure:
     """Daily precision per source (marts) and the live rolling accuracy (live)."""
     if daily.empty and quality.empty:
         return empty("Categorizer accuracy")
     figure = go.Figure()
-    for source, part in daily.groupby("source"):
+    for source, part in daily.groupby("source") if not daily.empty else []:
         share = (part["correct"] / part["labelled"].where(part["labelled"] > 0)).round(3)
         figure.add_scatter(
             x=list(part["day"]), y=list(share), name=f"daily precision ({source})", mode="lines"
         )
-    if not quality.empty:
+    # Per worker process (each keeps its own window), the last measurement of each day: on this
+    # axis of days, a replay of weeks of history measured within minutes drew a vertical line.
+    shown = quality[quality["labelled"] >= LIVE_MIN_LABELLED] if not quality.empty else quality
+    if not shown.empty:
+        shown = shown.assign(day=pd.to_datetime(shown["measured_at"], utc=True).dt.floor("D"))
+        shown = shown.sort_values("measured_at").groupby(["worker", "day"], as_index=False).last()
+    workers = list(shown.groupby("worker")) if not shown.empty else []
+    for worker, part in workers:
         figure.add_scatter(
-            x=list(quality["measured_at"]),
-            y=list(quality["rolling_accuracy"]),
-            name="live rolling accuracy",
-            mode="lines",
-            line={"color": GOOD},
+            x=list(part["day"]),
+            y=list(part["rolling_accuracy"]),
+            name="live rolling accuracy, day's last" + (f" ({worker})" if len(workers) > 1 else ""),
+            mode="lines+markers",
         )
     figure.update_layout(yaxis={"range": [0, 1], "title": "share correct"})
     return styled(figure, "Categorizer accuracy over time", dark=False)

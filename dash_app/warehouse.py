@@ -140,10 +140,10 @@ class Warehouse:
 
     def categorizer_quality(self, since: datetime) -> pd.DataFrame:
         return self.frame(
-            "SELECT measured_at, worker, rolling_accuracy, rolling_coverage, error_rate"
+            "SELECT measured_at, worker, labelled, rolling_accuracy, rolling_coverage, error_rate"
             " FROM live.categorizer_quality WHERE measured_at >= %s ORDER BY measured_at",
             (since,),
-            ["measured_at", "worker", "rolling_accuracy", "rolling_coverage", "error_rate"],
+            ["measured_at", "worker", "labelled", "rolling_accuracy", "rolling_coverage", "error_rate"],
         )
 
     def categorizer_categories(self) -> pd.DataFrame:

@@ -133,6 +133,27 @@ def test_backtest_figure_has_a_box_per_grain_over_every_queue():
     assert "across 2 queues" in figure.layout.title.text
 
 
+def test_live_accuracy_is_each_days_last_per_worker_once_it_has_labels_enough():
+    # As live.categorizer_quality had it on the demo: a fresh worker's first reports (0 of 4
+    # right) while it replayed weeks of history within minutes, then a restarted one; drawn as
+    # one line in wall time, they made a vertical line from 0 to 1 on the page's axis of days.
+    day = pd.Timestamp("2026-12-07", tz="UTC")
+    quality = pd.DataFrame(
+        {
+            "measured_at": [day + pd.Timedelta(hours=h) for h in (20, 20.1, 20.2, 21, 21.1, 30)],
+            "worker": ["vm:5228", "vm:5228", "vm:5228", "vm:9899", "vm:9899", "vm:9899"],
+            "labelled": [4, 60, 900, 30, 80, 500],
+            "rolling_accuracy": [0.0, 0.8, 0.95, 1.0, 0.9, 0.85],
+        }
+    )
+    figure = figures.categorizer_accuracy_figure(pd.DataFrame(), quality)
+    next_day = day + pd.Timedelta(days=1)
+    assert [(trace.name, list(trace.x), list(trace.y)) for trace in figure.data] == [
+        ("live rolling accuracy, day's last (vm:5228)", [day], [0.95]),
+        ("live rolling accuracy, day's last (vm:9899)", [day, next_day], [0.9, 0.85]),
+    ]
+
+
 def test_permission_map():
     assert can_open(Role.MANAGER, "/")
     assert not can_open(Role.ANALYST, "/")
