@@ -383,7 +383,7 @@ def categorizer_accuracy_figure(daily: pd.DataFrame, quality: pd.DataFrame) -> g
     shown = quality[quality["labelled"] >= LIVE_MIN_LABELLED] if not quality.empty else quality
     if not shown.empty:
         shown = shown.assign(day=pd.to_datetime(shown["measured_at"], utc=True).dt.floor("D"))
-        shown = shown.sort_values("measured_at").groupby(["worker", "day"], as_index=False).last()
+        shown = shown.sort_values("measured_at").drop_duplicates(["worker", "day"], keep="last")
     workers = list(shown.groupby("worker")) if not shown.empty else []
     for worker, part in workers:
         figure.add_scatter(

@@ -84,6 +84,19 @@ def use_worker_transport(app: faust.App, fetch_max_wait_ms: int) -> None:
             consumer._fetch_max_wait_ms = fetch_max_wait_ms
             return consumer
 
+        async def first_offsets(self, partitions: Sequence[TP]) -> Mapping[TP, int]:
+            """The partitions' first offsets, given up after ``FIRST_OFFSETS_SECONDS`` in the
+            consumer's own thread (aiokafka retries for the whole request timeout, 90 s, and the
+            thread runs two calls at a time: fetches and commits would wait behind it)."""
+            return cast(Mapping[TP, int], await self.call_thread(self._first_offsets, partitions))
+
+        async def _first_offsets(self, partitions: Sequence[TP]) -> Mapping[TP, int]:
+            consumer = self._ensure_consumer()
+            return cast(
+                Mapping[TP, int],
+                await asyncio.wait_for(consumer.beginning_offsets(partitions), FIRST_OFFSETS_SECONDS),
+            )
+
     class WorkerConsumer(faust_aiokafka.Consumer):
         def _new_consumer_thread(self) -> WorkerConsumerThread:
             return WorkerConsumerThread(self, loop=self.loop, beacon=self.beacon)
@@ -119,8 +132,9 @@ def use_worker_transport(app: faust.App, fetch_max_wait_ms: int) -> None:
         async def _first_offsets(self, tps: Sequence[TP]) -> dict[TP, int]:
             """The partitions' first offsets (what retention deleted is before them), or none for
             those the broker did not give within ``FIRST_OFFSETS_SECONDS``."""
-            try:
-                offsets = await asyncio.wait_for(self.earliest_offsets(*tps), FIRST_OFFSETS_SECONDS)
+            try:  # bounded in the consumer's thread; and here, should that thread be stuck
+                thread = cast(WorkerConsumerThread, self._thread)
+                offsets = await asyncio.wait_for(thread.first_offsets(tps), 2 * FIRST_OFFSETS_SECONDS)
             except (TimeoutError, KafkaError) as exc:
                 log.warning("the first offsets of %s are unknown (%s)", sorted(tps), exc)
                 return {}
@@ -178,8 +192,14 @@ def use_worker_transport(app: faust.App, fetch_max_wait_ms: int) -> None:
         async def _read_again(self, tp: TP, offset: int) -> None:
             """Read ``tp`` again from ``offset``, having asked for its first offset: if retention deleted
             what is missing, there is nothing to read again, and the commit goes on from there."""
-            await self._first_offsets([tp])
-            await self.seek(tp, max(offset, self.log_starts.get(tp, offset)))
+            generation = self.app.consumer_generation_id
+            start = (await self._first_offsets([tp])).get(tp, offset)
+            if self.app.consumer_generation_id != generation or tp not in self.assignment():
+                return  # a rebalance came between: the partition is read from its commit anyway
+            acked = self._acked.get(tp)
+            if start > offset and acked and min(acked) <= start:
+                return  # all that was missing is gone: the next commit goes on from the first offset
+            await self.seek(tp, max(offset, start))
 
     class WorkerProducer(faust_aiokafka.Producer):
         def _settings_extra(self) -> Mapping[str, Any]:
