@@ -60,6 +60,11 @@ seek after a rebalance ``broker_request_timeout`` and stops for good past it; wi
 a partition with no commit is sought to 0, which Kafka resets to its first offset."""
 
 
+def is_changelog(tp: TP) -> bool:
+    """Whether ``tp`` is a table's changelog, which Faust's own bookkeeping keeps as it is."""
+    return tp.topic.endswith("-changelog")
+
+
 class ReadOffsets(defaultdict[TP, int | None]):
     """Faust's consumer keeps the offset it read last per partition: it drops a record below it as
     read already, and counts the offsets it jumps over as handled (a "gap", normal in compacted
@@ -71,7 +76,7 @@ class ReadOffsets(defaultdict[TP, int | None]):
         super().__init__(lambda: None)
 
     def __getitem__(self, tp: TP) -> int | None:
-        return super().__getitem__(tp) if tp.topic.endswith("-changelog") else None
+        return super().__getitem__(tp) if is_changelog(tp) else None
 
 
 def use_worker_transport(app: faust.App, fetch_max_wait_ms: int) -> None:
@@ -118,11 +123,11 @@ def use_worker_transport(app: faust.App, fetch_max_wait_ms: int) -> None:
             for partition, offset in (await self.seek_to_committed()).items():
                 tp = TP(partition.topic, partition.partition)
                 self._read_offset[tp] = offset if offset is not None and offset >= 0 else None
-                if offset is not None:  # as Faust; which keeps its own when the broker has none
-                    self._committed_offset[tp] = offset or None
-                if not offset and not tp.topic.endswith("-changelog"):
+                if not offset and not is_changelog(tp):
                     self._committed_offset[tp] = None  # the broker has none: it was lost, or never was
                     fresh.append(tp)
+                elif offset is not None:  # as Faust; which keeps its own when the broker has none
+                    self._committed_offset[tp] = offset or None
             self.head_gaps.clear()  # a new generation: what is missing may be read again once more
             self.read_again_at.clear()
             starts = await self._first_offsets(fresh) if fresh else {}
@@ -167,7 +172,7 @@ def use_worker_transport(app: faust.App, fetch_max_wait_ms: int) -> None:
                 and committed is not None
                 and first > committed
                 and not (first == committed + 1 and self.read_again_at.get(tp) == committed)
-                and not tp.topic.endswith("-changelog")
+                and not is_changelog(tp)
             )
             offset = None if skipped else cast(int | None, super()._new_offset(tp))
             if offset is not None or not acked or committed is None or self.app.rebalancing:
