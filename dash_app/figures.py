@@ -296,8 +296,7 @@ def forecast_figure(actual: pd.DataFrame, forecast: pd.DataFrame, queue: str) ->
     figure = go.Figure()
     if not forecast.empty:
         x = list(forecast["period_at"])
-        width = forecast["interval_width"].iloc[0] if "interval_width" in forecast else None
-        band = f"{float(width):.0%} interval" if width is not None and pd.notna(width) else "interval"
+        band = f"{float(forecast['interval_width'].iloc[0]):.0%} interval"  # a NOT NULL column
         figure.add_scatter(
             x=x + x[::-1],
             y=list(forecast["yhat_upper"]) + list(forecast["yhat_lower"])[::-1],
@@ -380,11 +379,12 @@ def categorizer_accuracy_figure(daily: pd.DataFrame, quality: pd.DataFrame) -> g
         )
     # Per worker process (each keeps its own window), the last measurement of each day: on this
     # axis of days, a replay of weeks of history measured within minutes drew a vertical line.
-    shown = quality[quality["labelled"] >= LIVE_MIN_LABELLED] if not quality.empty else quality
-    if not shown.empty:
+    workers = []
+    if not quality.empty:
+        shown = quality[quality["labelled"] >= LIVE_MIN_LABELLED]
         shown = shown.assign(day=pd.to_datetime(shown["measured_at"], utc=True).dt.floor("D"))
         shown = shown.sort_values("measured_at").drop_duplicates(["worker", "day"], keep="last")
-    workers = list(shown.groupby("worker")) if not shown.empty else []
+        workers = list(shown.groupby("worker"))
     for worker, part in workers:
         figure.add_scatter(
             x=list(part["day"]),
